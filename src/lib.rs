@@ -1,1 +1,5 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
 
+pub mod image_to_video;
+pub mod media;

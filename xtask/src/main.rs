@@ -1,1 +1,72 @@
-fn main() {}
+//! `cargo xtask <command>`: see `cargo xtask --help`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use xtask::{check, fetch, paths, prepare};
+
+#[derive(Parser)]
+#[command(name = "xtask", about = "Spec pipeline for the lowcodeapi-runwayml SDK", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Fetch LowCodeAPI's OpenAPI document and pin it in spec/upstream/ (or compare with --check).
+    FetchSpec {
+        /// LowCodeAPI's document server.
+        #[arg(long, default_value = fetch::DEFAULT_BASE)]
+        base: String,
+        /// The provider whose document to fetch.
+        #[arg(long, default_value = fetch::DEFAULT_PROVIDER)]
+        provider: String,
+        /// Pin from a local file instead of the network.
+        #[arg(long, value_name = "FILE")]
+        from: Option<PathBuf>,
+        /// Compare with the pin and report drift; write nothing. Exit 0 when equal, 1 when not.
+        #[arg(long)]
+        check: bool,
+        /// Give up on a request after this many seconds.
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
+    },
+    /// Turn the pin plus spec/overlay.yaml into spec/openapi.json.
+    Prepare,
+    /// Prove the committed spec files agree: provenance hash and prepared document.
+    Check,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let root = paths::workspace_root();
+    let result = match cli.command {
+        Command::FetchSpec {
+            base,
+            provider,
+            from,
+            check,
+            timeout,
+        } => {
+            let options = fetch::FetchOptions {
+                base,
+                provider,
+                from,
+                timeout: Duration::from_secs(timeout),
+            };
+            fetch::run(&root, &options, check)
+        }
+        Command::Prepare => prepare::run(&root),
+        Command::Check => check::run(&root),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! Where the spec pipeline's files live, relative to the workspace root.
+
+use std::path::{Path, PathBuf};
+
+/// The pinned document, exactly as LowCodeAPI served it (pretty-printed, key order preserved).
+pub const UPSTREAM: &str = "spec/upstream/runwayml.json";
+/// Where the pin came from: source, endpoint, time, sha256, tool version.
+pub const PROVENANCE: &str = "spec/upstream/runwayml.provenance.json";
+/// Runway knowledge that LowCodeAPI's document lacks (OpenAPI Overlay 1.0).
+pub const OVERLAY: &str = "spec/overlay.yaml";
+/// The prepared document that build.rs feeds to progenitor.
+pub const PREPARED: &str = "spec/openapi.json";
+
+/// The workspace root: the parent of the xtask crate.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives inside the workspace")
+        .to_path_buf()
+}
