@@ -1,1 +1,546 @@
+//! An offline simulator of LowCodeAPI in front of RunwayML's video generation API.
+//!
+//! A real HTTP server on `127.0.0.1`, started in-process by tests (or run as the
+//! `lowcodeapi-runwayml-sim` binary), that speaks what the proxy speaks on the wire, byte for
+//! byte where the reference gives the bodies:
+//!
+//! - both LowCodeAPI [dialects](Dialect) (hosted `{"data": …}`, self-hosted
+//!   `{"message","provider","result","response_headers"}`) and both [URL formats](UrlFormats);
+//! - the `api_token` check (401 with the request echoed back in `error.logging`, token included,
+//!   so a client's redaction can be tested; 403 for unknown tokens and tokens without a Runway
+//!   credential);
+//! - Runway's three operations reachable through LowCodeAPI: `POST /v1/image_to_video` with
+//!   Runway's per-model body validation, and `GET`/`DELETE` of a task that moves through
+//!   `PENDING` → `THROTTLED` → `RUNNING` → an [`Outcome`] over simulated time;
+//! - the OpenAPI document LowCodeAPI serves, at `/runwayml/openapi` and `/runwayml/definition`;
+//! - [faults](Fault) on demand, per [route](Route), counted: 429 with `Retry-After` as each
+//!   dialect sends it, 5xx in JSON or HTML, slow answers, dropped connections, the self-hosted
+//!   `DELETE` that never answers, malformed, truncated and multi-megabyte bodies.
+//!
+//! It depends on nothing but the wire, not on the SDK, so it catches the SDK's mistakes. Every
+//! request is [logged](Simulator::requests) and every task [kept](Simulator::tasks) for
+//! assertions.
+//!
+//! # Example
+//!
+//! ```
+//! use std::time::Duration;
+//! use lowcodeapi_runwayml_sim::{DEFAULT_TOKEN, Dialect, Fault, Outcome, Route, Simulator, UrlFormats};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! let sim = Simulator::builder()
+//!     .dialect(Dialect::SelfHosted)
+//!     .url_formats(UrlFormats::OldOnly)
+//!     .manual_clock()
+//!     .start()
+//!     .await?;
+//! // The next create is rate-limited once; the task after that fails.
+//! sim.fault(Route::CreateTask, Fault::RateLimited { retry_after: Duration::from_secs(2) });
+//! sim.next_outcome(Outcome::fail("SAFETY.INPUT.TEXT", "The prompt was flagged"));
+//!
+//! // Point a client at sim.base_url() with ?api_token=DEFAULT_TOKEN, e.g.:
+//! let url = format!("{}/v1/image_to_video?api_token={DEFAULT_TOKEN}", sim.base_url());
+//! # let _ = url;
+//! // … the client creates a task, retries after the 429, polls …
+//! sim.advance(Duration::from_secs(60)); // every task is finished now
+//!
+//! assert_eq!(sim.count(Route::GetTask), 0);
+//! assert!(sim.tasks().is_empty());
+//! sim.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Time
+//!
+//! Tasks live in simulated time. By default it runs with real time times
+//! [`time_scale`](Builder::time_scale) (1.0: real time; 1000.0: the default 22-second task
+//! takes 22 ms). With [`manual_clock`](Builder::manual_clock) it only moves when a test calls
+//! [`advance`](Simulator::advance), which makes lifecycle tests deterministic. `advance` also
+//! works on a scaled clock, jumping it forward.
+//!
+//! # Choices where the reference is silent
+//!
+//! - Hosted `DELETE` success: `200 {"data":""}` by default, or `204` without a body
+//!   ([`Builder::hosted_delete`]).
+//! - Hosted documents (`/openapi`, `/definition`) are served unwrapped, as the document itself,
+//!   in both dialects, without a token check.
+//! - The routing miss `404 {"message":"Not Found"}` is the same in both dialects.
+//! - Hosted error bodies for Runway's validation errors keep `issues` and `docUrl` next to
+//!   `message` and `code`: `{"data":{"error":{"message":"Validation of body failed","code":"BAD_REQUEST","issues":[…],"docUrl":"…"}}}`.
+//! - The upstream headers echoed by the self-hosted envelope are only `content-type` (and
+//!   `retry-after` on a 429), so bodies are deterministic.
+//! - A request body is parsed only under a JSON `Content-Type` (as `express.json()` does);
+//!   otherwise it reads as `{}`.
+//! - Runway's `HEAD` check of `https://` prompt images is not simulated (no network).
 
+#![warn(missing_docs)]
+
+mod config;
+mod fault;
+mod json;
+mod log;
+mod server;
+mod state;
+mod task;
+mod util;
+mod validate;
+mod wire;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use tokio::net::TcpListener;
+use tokio::sync::{oneshot, watch};
+
+pub use config::{Dialect, HostedDelete, Timeline, UrlFormat, UrlFormats};
+pub use fault::{Fault, FaultHandle, Route};
+pub use log::LoggedRequest;
+pub use task::{Outcome, Removal, TaskInfo};
+
+use fault::FaultRule;
+use state::{Clock, Config, Shared, State};
+
+/// The token every simulator accepts, unless told otherwise; starts with `at_` like real ones.
+pub const DEFAULT_TOKEN: &str = "at_sim_0123456789abcdef";
+
+/// The OpenAPI document LowCodeAPI serves for runwayml (`spec/upstream/runwayml.json`), served
+/// at `/runwayml/openapi` and `/runwayml/definition` unless replaced with
+/// [`Builder::definition`].
+pub const DEFINITION: &str = include_str!("../../spec/upstream/runwayml.json");
+
+/// The models whose create bodies the simulator validates (runway.md, 2026-08).
+/// `gen3a_turbo` is retired: 403 `Model variant gen3a_turbo is not available`.
+pub fn known_models() -> Vec<&'static str> {
+    validate::model_names().collect()
+}
+
+/// Configures and starts a [`Simulator`]. Made by [`Simulator::builder`].
+#[derive(Clone, Debug)]
+pub struct Builder {
+    dialect: Dialect,
+    formats: Option<UrlFormats>,
+    tokens: Vec<String>,
+    default_token: bool,
+    unauthorized_tokens: Vec<String>,
+    time_scale: f64,
+    manual_clock: bool,
+    timeline: Timeline,
+    default_outcome: Outcome,
+    prompt_outcomes: Vec<(String, Outcome)>,
+    seed: Option<u64>,
+    port: u16,
+    hosted_delete: HostedDelete,
+    estimated_cost: bool,
+    definition: Bytes,
+    epoch: Option<SystemTime>,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            dialect: Dialect::Hosted,
+            formats: None,
+            tokens: Vec::new(),
+            default_token: true,
+            unauthorized_tokens: Vec::new(),
+            time_scale: 1.0,
+            manual_clock: false,
+            timeline: Timeline::default(),
+            default_outcome: Outcome::Succeed,
+            prompt_outcomes: Vec::new(),
+            seed: None,
+            port: 0,
+            hosted_delete: HostedDelete::default(),
+            estimated_cost: false,
+            definition: Bytes::from_static(DEFINITION.as_bytes()),
+            epoch: None,
+        }
+    }
+}
+
+impl Builder {
+    /// The dialect to speak. Default: [`Dialect::Hosted`].
+    pub fn dialect(mut self, dialect: Dialect) -> Self {
+        self.dialect = dialect;
+        self
+    }
+
+    /// The URL formats to route. Default: [`UrlFormats::default_for`] the dialect
+    /// (`Both` hosted, `OldOnly` self-hosted).
+    pub fn url_formats(mut self, formats: UrlFormats) -> Self {
+        self.formats = Some(formats);
+        self
+    }
+
+    /// Accepts this token too (in addition to [`DEFAULT_TOKEN`]). A token that does not start
+    /// with `at_` can never pass: the proxy answers 401 before looking it up.
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.tokens.push(token.into());
+        self
+    }
+
+    /// Stops accepting [`DEFAULT_TOKEN`] (it then answers 403 `Invalid api_token`).
+    pub fn without_default_token(mut self) -> Self {
+        self.default_token = false;
+        self
+    }
+
+    /// A token the proxy knows but that has no Runway credential: 403
+    /// `No access token is associated with this api_token, authorize your runwayml with LowCodeAPI.`
+    pub fn unauthorized_token(mut self, token: impl Into<String>) -> Self {
+        self.unauthorized_tokens.push(token.into());
+        self
+    }
+
+    /// Simulated seconds per real second. Default 1.0 (real time). Values that are not finite
+    /// or not positive are ignored. Has no effect with [`manual_clock`](Builder::manual_clock).
+    pub fn time_scale(mut self, scale: f64) -> Self {
+        if scale.is_finite() && scale > 0.0 {
+            self.time_scale = scale;
+        }
+        self
+    }
+
+    /// Simulated time moves only through [`Simulator::advance`].
+    pub fn manual_clock(mut self) -> Self {
+        self.manual_clock = true;
+        self
+    }
+
+    /// How long new tasks spend in each state. Default [`Timeline::default`]
+    /// (2 s pending, 0 throttled, 20 s running).
+    pub fn task_timeline(mut self, timeline: Timeline) -> Self {
+        self.timeline = timeline;
+        self
+    }
+
+    /// How tasks end unless told otherwise. Default [`Outcome::Succeed`].
+    pub fn default_outcome(mut self, outcome: Outcome) -> Self {
+        self.default_outcome = outcome;
+        self
+    }
+
+    /// Tasks whose `promptText` contains `marker` end with `outcome` (first matching marker
+    /// wins; markers win over [`Simulator::next_outcome`]).
+    pub fn outcome_for_prompt(mut self, marker: impl Into<String>, outcome: Outcome) -> Self {
+        self.prompt_outcomes.push((marker.into(), outcome));
+        self
+    }
+
+    /// Seeds the generator behind task ids and [`FaultHandle::probability`]. Default: random,
+    /// readable afterwards with [`Simulator::seed`] to replay a run.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// The port to bind on 127.0.0.1. Default 0: any free port.
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// What the hosted dialect answers to a successful `DELETE`. Default
+    /// [`HostedDelete::EmptyData`] (`200 {"data":""}`).
+    pub fn hosted_delete(mut self, answer: HostedDelete) -> Self {
+        self.hosted_delete = answer;
+        self
+    }
+
+    /// Adds `estimatedCost: {"credits": n}` to create answers and unfinished tasks, as newer
+    /// Runway API versions do. Default off: a create answers `{"id": …}` only.
+    pub fn estimated_cost(mut self, on: bool) -> Self {
+        self.estimated_cost = on;
+        self
+    }
+
+    /// Serves this document at `/runwayml/openapi` and `/runwayml/definition` instead of
+    /// [`DEFINITION`] (e.g. to test spec drift detection).
+    pub fn definition(mut self, document: impl Into<Bytes>) -> Self {
+        self.definition = document.into();
+        self
+    }
+
+    /// The wall-clock instant simulated time 0 stands for, used in `createdAt`. Default: when
+    /// the simulator starts. Set it for byte-exact task bodies.
+    pub fn epoch(mut self, epoch: SystemTime) -> Self {
+        self.epoch = Some(epoch);
+        self
+    }
+
+    fn into_parts(self) -> (Arc<Shared>, u16) {
+        let seed = self.seed.unwrap_or_else(util::random_seed);
+        let mut tokens = self.tokens;
+        if self.default_token {
+            tokens.push(DEFAULT_TOKEN.to_owned());
+        }
+        let config = Config {
+            dialect: self.dialect,
+            formats: self
+                .formats
+                .unwrap_or_else(|| UrlFormats::default_for(self.dialect)),
+            tokens,
+            unauthorized_tokens: self.unauthorized_tokens,
+            hosted_delete: self.hosted_delete,
+            estimated_cost: self.estimated_cost,
+            definition: self.definition,
+            epoch: self.epoch.unwrap_or_else(SystemTime::now),
+        };
+        let clock = Clock::new(self.time_scale, self.manual_clock);
+        let state = State::new(
+            seed,
+            self.default_outcome,
+            self.prompt_outcomes,
+            self.timeline,
+        );
+        (Arc::new(Shared::new(config, clock, seed, state)), self.port)
+    }
+
+    /// Binds `127.0.0.1` and starts serving on the current Tokio runtime.
+    ///
+    /// Fails when the port is taken, or when called outside a Tokio runtime.
+    pub async fn start(self) -> std::io::Result<Simulator> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(std::io::Error::other(
+                "Simulator::start needs a Tokio runtime; use start_blocking outside one",
+            ));
+        }
+        let (shared, port) = self.into_parts();
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
+        let addr = listener.local_addr()?;
+        let (stop_tx, stop_rx) = watch::channel(());
+        let (done_tx, done_rx) = oneshot::channel();
+        tokio::spawn(server::serve(listener, shared.clone(), stop_rx, done_tx));
+        Ok(Simulator::new(shared, addr, stop_tx, done_rx))
+    }
+
+    /// Starts the simulator on a background thread with its own Tokio runtime: for code that
+    /// has no runtime (or must not share one, like benchmarks timing a client).
+    pub fn start_blocking(self) -> std::io::Result<Simulator> {
+        let (shared, port) = self.into_parts();
+        let std_listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))?;
+        std_listener.set_nonblocking(true)?;
+        let addr = std_listener.local_addr()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("lowcodeapi-runwayml-sim")
+            .enable_all()
+            .build()?;
+        let (stop_tx, stop_rx) = watch::channel(());
+        let (done_tx, done_rx) = oneshot::channel();
+        let server_shared = shared.clone();
+        std::thread::Builder::new()
+            .name("lowcodeapi-runwayml-sim".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    if let Ok(listener) = TcpListener::from_std(std_listener) {
+                        server::serve(listener, server_shared, stop_rx, done_tx).await;
+                    }
+                });
+            })?;
+        Ok(Simulator::new(shared, addr, stop_tx, done_rx))
+    }
+}
+
+/// A running simulator. Shuts down when dropped (or with [`shutdown`](Simulator::shutdown)).
+///
+/// All methods are cheap and synchronous except `start` and `shutdown`; they can be called while
+/// requests are in flight.
+pub struct Simulator {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    base_url: String,
+    stop: Option<watch::Sender<()>>,
+    done: Option<oneshot::Receiver<()>>,
+}
+
+impl std::fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulator")
+            .field("base_url", &self.base_url)
+            .field("dialect", &self.shared.config.dialect)
+            .field("url_formats", &self.shared.config.formats)
+            .field("seed", &self.shared.seed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Simulator {
+    fn new(
+        shared: Arc<Shared>,
+        addr: SocketAddr,
+        stop: watch::Sender<()>,
+        done: oneshot::Receiver<()>,
+    ) -> Simulator {
+        Simulator {
+            shared,
+            addr,
+            base_url: format!("http://{addr}/runwayml"),
+            stop: Some(stop),
+            done: Some(done),
+        }
+    }
+
+    /// A builder with the defaults: hosted, both URL formats, real time, tasks succeed.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// Starts a simulator with the defaults (see [`Simulator::builder`]).
+    pub async fn start() -> std::io::Result<Simulator> {
+        Builder::default().start().await
+    }
+
+    /// The base URL a client uses, e.g. `http://127.0.0.1:PORT/runwayml`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The socket address served.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `base_url` followed by `path_and_query` (which should start with `/`).
+    pub fn url(&self, path_and_query: &str) -> String {
+        format!("{}{path_and_query}", self.base_url)
+    }
+
+    /// The dialect spoken.
+    pub fn dialect(&self) -> Dialect {
+        self.shared.config.dialect
+    }
+
+    /// The URL formats routed.
+    pub fn url_formats(&self) -> UrlFormats {
+        self.shared.config.formats
+    }
+
+    /// The seed of the generator behind task ids and fault probabilities.
+    pub fn seed(&self) -> u64 {
+        self.shared.seed
+    }
+
+    /// Every request received so far, oldest first.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.shared.with_state(|s| s.log.clone())
+    }
+
+    /// How many requests were received on `route` ([`Route::Any`]: all of them).
+    pub fn count(&self, route: Route) -> usize {
+        self.shared
+            .with_state(|s| s.log.iter().filter(|r| r.route.matches(route)).count())
+    }
+
+    /// How many requests satisfy `predicate`.
+    pub fn count_where(&self, predicate: impl Fn(&LoggedRequest) -> bool) -> usize {
+        self.shared
+            .with_state(|s| s.log.iter().filter(|r| predicate(r)).count())
+    }
+
+    /// Empties the request log (tasks and faults stay).
+    pub fn clear_requests(&self) {
+        self.shared.with_state(|s| s.log.clear());
+    }
+
+    /// Every task created so far, oldest first, including removed ones.
+    pub fn tasks(&self) -> Vec<TaskInfo> {
+        self.shared.task_infos()
+    }
+
+    /// One task, by id.
+    pub fn task(&self, id: &str) -> Option<TaskInfo> {
+        self.tasks().into_iter().find(|t| t.id == id)
+    }
+
+    /// How many creates were accepted, which is how many tasks exist (each accepted create
+    /// makes exactly one).
+    pub fn accepted_creates(&self) -> usize {
+        self.shared.with_state(|s| s.tasks.len())
+    }
+
+    /// Queues `fault` on `route`, to fire once on the next matching request; the returned handle
+    /// changes that ([`times`](FaultHandle::times), [`always`](FaultHandle::always),
+    /// [`probability`](FaultHandle::probability)). Faults queued on a route fire in the order
+    /// they were queued.
+    pub fn fault(&self, route: Route, fault: Fault) -> FaultHandle {
+        let id = self.shared.with_state(|s| {
+            let id = s.next_fault_id;
+            s.next_fault_id += 1;
+            s.faults.push(FaultRule {
+                id,
+                route,
+                fault,
+                remaining: Some(1),
+                probability: 1.0,
+                fired: 0,
+            });
+            id
+        });
+        FaultHandle {
+            shared: self.shared.clone(),
+            id,
+        }
+    }
+
+    /// Removes every queued fault.
+    pub fn clear_faults(&self) {
+        self.shared.with_state(|s| {
+            for rule in s.faults.drain(..) {
+                s.retired_faults.insert(rule.id, rule.fired);
+            }
+        });
+    }
+
+    /// The next created task (not matched by a prompt marker) ends with `outcome`. Calls queue up.
+    pub fn next_outcome(&self, outcome: Outcome) {
+        self.shared
+            .with_state(|s| s.queued_outcomes.push_back(outcome));
+    }
+
+    /// Changes how tasks end unless told otherwise.
+    pub fn set_default_outcome(&self, outcome: Outcome) {
+        self.shared.with_state(|s| s.default_outcome = outcome);
+    }
+
+    /// Tasks created from now on whose `promptText` contains `marker` end with `outcome`.
+    pub fn outcome_for_prompt(&self, marker: impl Into<String>, outcome: Outcome) {
+        let marker = marker.into();
+        self.shared
+            .with_state(|s| s.prompt_outcomes.push((marker, outcome)));
+    }
+
+    /// Changes the timeline of tasks created from now on.
+    pub fn set_task_timeline(&self, timeline: Timeline) {
+        self.shared.with_state(|s| s.timeline = timeline);
+    }
+
+    /// Moves simulated time forward by `by` (with either clock).
+    pub fn advance(&self, by: Duration) {
+        self.shared.clock.advance(by);
+    }
+
+    /// Simulated time since the simulator started.
+    pub fn now(&self) -> Duration {
+        self.shared.clock.now()
+    }
+
+    /// Stops accepting, closes every connection (hanging ones too) and waits until done.
+    pub async fn shutdown(mut self) {
+        self.stop.take();
+        if let Some(done) = self.done.take() {
+            let _ = done.await;
+        }
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        // Dropping the sender wakes the accept loop and every connection.
+        self.stop.take();
+    }
+}

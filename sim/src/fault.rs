@@ -1,0 +1,228 @@
+//! Faults injected on demand, per route, counted.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::state::Shared;
+
+/// The routes the simulator knows; used in the request log, in counts and to aim faults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Route {
+    /// `POST /runwayml/v1/image_to_video`.
+    CreateTask,
+    /// `GET` a task, in either URL format.
+    GetTask,
+    /// `DELETE` a task, in either URL format.
+    DeleteTask,
+    /// `GET /runwayml/openapi`.
+    OpenApi,
+    /// `GET /runwayml/definition`.
+    Definition,
+    /// Anything else, including a switched-off URL format: `404 {"message":"Not Found"}`.
+    NotFound,
+    /// Every route: matches any request in [`Simulator::count`](crate::Simulator::count) and
+    /// [`Simulator::fault`](crate::Simulator::fault). Never the route of a logged request.
+    Any,
+}
+
+impl Route {
+    /// Whether a request on `self` is matched by a filter for `filter`.
+    pub fn matches(self, filter: Route) -> bool {
+        filter == Route::Any || filter == self
+    }
+}
+
+/// Something going wrong on the way to Runway or back.
+///
+/// Faults fire only on requests that were routed (to [`Route::CreateTask`], [`Route::GetTask`],
+/// [`Route::DeleteTask`], or a document route) and passed the token check: they stand for what
+/// happens between the proxy and Runway, or on the way back to the client.
+///
+/// Two families, by what happens to the simulator's state:
+/// - the request never reaches Runway, nothing changes: [`RateLimited`](Fault::RateLimited),
+///   [`Status`](Fault::Status), [`Html`](Fault::Html), [`UpstreamText`](Fault::UpstreamText),
+///   [`UpstreamUnreachable`](Fault::UpstreamUnreachable), [`DropConnection`](Fault::DropConnection),
+///   [`Hang`](Fault::Hang);
+/// - Runway did the work (a create made a task, a delete cancelled it) and only the answer is
+///   lost or damaged: [`DropAfterProcessing`](Fault::DropAfterProcessing),
+///   [`NoContentHang`](Fault::NoContentHang), [`MalformedJson`](Fault::MalformedJson),
+///   [`TruncatedBody`](Fault::TruncatedBody), [`HugeBody`](Fault::HugeBody).
+///
+/// [`Delay`](Fault::Delay) waits, then answers normally.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// Runway answers `429 {"error":"You have exceeded the rate limit. Please try again later."}`.
+    /// Hosted: a `Retry-After: <seconds>` header and
+    /// `{"data":{"error":{"message":"…","code":"RATE_LIMITED"}}}`. Self-hosted: no header; the
+    /// seconds appear only in the body, at `headers["retry-after"]`. Seconds are rounded up.
+    RateLimited {
+        /// The delay announced.
+        retry_after: Duration,
+    },
+    /// Runway answers this status with a JSON body `{"error":"<reason>"}` (reason: e.g.
+    /// `Internal server error`, `Bad gateway`, `Service unavailable`, `Gateway timeout`),
+    /// in the dialect's error envelope. Hosted codes: 500 `INTERNAL_ERROR`, 502 `BAD_GATEWAY`,
+    /// 503 `SERVICE_UNAVAILABLE`, 504 `GATEWAY_TIMEOUT`, 429 `RATE_LIMITED`, 400 `BAD_REQUEST`,
+    /// 401 `UNAUTHORIZED`, 403 `FORBIDDEN`, 404 `NOT_FOUND`.
+    Status(u16),
+    /// A load balancer in front of the proxy answers this status with an nginx-style HTML page
+    /// (`Content-Type: text/html`), no envelope at all.
+    Html(u16),
+    /// Runway answers `status` with a `text/plain` body. Self-hosted:
+    /// `{"message":"Error received from the runwayml API","provider":"runwayml","error":"<body>","headers":{…}}`;
+    /// hosted: the text becomes `data.error.message`.
+    UpstreamText {
+        /// The upstream status.
+        status: u16,
+        /// The upstream body.
+        body: String,
+    },
+    /// The proxy cannot connect to Runway. Self-hosted: `500
+    /// {"message":"connect ECONNREFUSED 127.0.0.1:443","provider":"runwayml","error":{"message":"connect ECONNREFUSED 127.0.0.1:443"}}`;
+    /// hosted: `500` with code `INTERNAL_ERROR` and the same message.
+    UpstreamUnreachable,
+    /// Waits this long (real time, whatever the clock), then answers normally.
+    Delay(Duration),
+    /// Reads the request, then closes the connection without any response; nothing changes.
+    DropConnection,
+    /// Processes the request (a create makes a task), then closes the connection without any
+    /// response: the case where retrying a create bills twice.
+    DropAfterProcessing,
+    /// Reads the request and never answers; nothing changes. The connection stays open until
+    /// the client gives up or the simulator shuts down.
+    Hang,
+    /// Processes the request, then never answers: the self-hosted server's behaviour when
+    /// Runway's `204` to a `DELETE` has no `Content-Type` (the task *is* cancelled).
+    NoContentHang,
+    /// Processes the request and answers its normal status with a body that is not valid JSON:
+    /// the normal body with a trailing comma before its final `}` (`{"data":{"id":"…"},}`),
+    /// or `{` when the normal body is empty.
+    MalformedJson,
+    /// Processes the request and answers its normal status with a `Content-Length` of the full
+    /// body but only the first half of it, then closes the connection.
+    TruncatedBody,
+    /// Processes the request and answers its normal status and body, padded to at least `bytes`
+    /// bytes: a JSON object gains a last field `"padding":"xxx…"` (still valid JSON).
+    HugeBody {
+        /// The minimum size of the body.
+        bytes: usize,
+    },
+}
+
+impl Fault {
+    /// Whether the request is processed (state changes) before the fault shapes the answer.
+    pub fn processes_request(&self) -> bool {
+        matches!(
+            self,
+            Fault::Delay(_)
+                | Fault::DropAfterProcessing
+                | Fault::NoContentHang
+                | Fault::MalformedJson
+                | Fault::TruncatedBody
+                | Fault::HugeBody { .. }
+        )
+    }
+}
+
+/// A queued fault, as stored.
+#[derive(Clone, Debug)]
+pub(crate) struct FaultRule {
+    pub(crate) id: u64,
+    pub(crate) route: Route,
+    pub(crate) fault: Fault,
+    /// `None`: always.
+    pub(crate) remaining: Option<u64>,
+    pub(crate) probability: f64,
+    pub(crate) fired: u64,
+}
+
+/// A handle on a queued fault, returned by [`Simulator::fault`](crate::Simulator::fault).
+///
+/// The fault is queued as soon as `fault` returns, to fire on the next matching request
+/// (`times(1)`); the methods below change that. Dropping the handle leaves the fault queued.
+///
+/// ```no_run
+/// # async fn demo(sim: &lowcodeapi_runwayml_sim::Simulator) {
+/// use std::time::Duration;
+/// use lowcodeapi_runwayml_sim::{Fault, Route};
+/// sim.fault(Route::CreateTask, Fault::RateLimited { retry_after: Duration::from_secs(2) }).times(2);
+/// let flaky = sim.fault(Route::GetTask, Fault::Status(503)).always().probability(0.3);
+/// // … later
+/// println!("fired {} times", flaky.fired());
+/// flaky.remove();
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct FaultHandle {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) id: u64,
+}
+
+impl std::fmt::Debug for FaultHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FaultHandle").field("id", &self.id).finish()
+    }
+}
+
+impl FaultHandle {
+    fn update(&self, f: impl FnOnce(&mut FaultRule)) {
+        self.shared.with_state(|s| {
+            if let Some(rule) = s.faults.iter_mut().find(|r| r.id == self.id) {
+                f(rule);
+            }
+        });
+    }
+
+    /// Fires on the next `n` matching requests (counting only those it fires on), then retires.
+    pub fn times(self, n: u64) -> Self {
+        self.update(|r| r.remaining = Some(n));
+        self
+    }
+
+    /// Fires on every matching request until removed.
+    pub fn always(self) -> Self {
+        self.update(|r| r.remaining = None);
+        self
+    }
+
+    /// Fires on each matching request with probability `p` (clamped to `0..=1`), drawn from the
+    /// simulator's seeded generator (see [`Builder::seed`](crate::Builder::seed)).
+    pub fn probability(self, p: f64) -> Self {
+        let p = if p.is_nan() { 0.0 } else { p.clamp(0.0, 1.0) };
+        self.update(|r| r.probability = p);
+        self
+    }
+
+    /// How many requests this fault has fired on so far.
+    pub fn fired(&self) -> u64 {
+        self.shared.with_state(|s| {
+            s.faults
+                .iter()
+                .find(|r| r.id == self.id)
+                .map(|r| r.fired)
+                .or_else(|| s.retired_faults.get(&self.id).copied())
+                .unwrap_or(0)
+        })
+    }
+
+    /// How many more times it will fire (`None`: no limit; `Some(0)`: retired or removed).
+    pub fn remaining(&self) -> Option<u64> {
+        self.shared.with_state(|s| {
+            s.faults
+                .iter()
+                .find(|r| r.id == self.id)
+                .map_or(Some(0), |r| r.remaining)
+        })
+    }
+
+    /// Removes the fault from the queue.
+    pub fn remove(self) {
+        self.shared.with_state(|s| {
+            if let Some(pos) = s.faults.iter().position(|r| r.id == self.id) {
+                let rule = s.faults.remove(pos);
+                s.retired_faults.insert(rule.id, rule.fired);
+            }
+        });
+    }
+}

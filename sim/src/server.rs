@@ -1,0 +1,616 @@
+//! The HTTP side: accepting connections, routing, the proxy's checks, faults.
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response};
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, oneshot, watch};
+use tokio::task::JoinSet;
+
+use crate::config::{Dialect, UrlFormat};
+use crate::fault::{Fault, Route};
+use crate::json::J;
+use crate::log::LoggedRequest;
+use crate::state::{Config, Shared};
+use crate::util::{parse_query, percent_decode};
+use crate::validate::{self, DOC_URL, Rejection};
+use crate::wire::{self, Reply, Upstream};
+
+/// Request bodies past this answer 413 (a 5 MB data URI must still fit).
+const MAX_REQUEST_BODY: usize = 32 * 1024 * 1024;
+
+/// Accepts connections until `stop` fires (or its sender is dropped), then closes them all.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<()>,
+    done: oneshot::Sender<()>,
+) {
+    let mut conns = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let _ = stream.set_nodelay(true);
+                    conns.spawn(serve_conn(stream, shared.clone(), stop.clone()));
+                }
+                // Out of file descriptors and the like: back off rather than spin.
+                Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
+            },
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+        }
+    }
+    drop(listener);
+    conns.shutdown().await;
+    let _ = done.send(());
+}
+
+async fn serve_conn(stream: TcpStream, shared: Arc<Shared>, mut stop: watch::Receiver<()>) {
+    // A handler that wants the socket closed without an answer notifies this; dropping the
+    // connection future closes the socket.
+    let kill = Arc::new(Notify::new());
+    let service = {
+        let kill = kill.clone();
+        service_fn(move |req| handle(shared.clone(), kill.clone(), req))
+    };
+    let conn = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::select! {
+        _ = conn => {}
+        _ = kill.notified() => {}
+        _ = stop.changed() => {}
+    }
+}
+
+/// What to do with a request.
+enum Action {
+    Reply(Reply, Option<Truncate>),
+    Drop,
+    Hang,
+}
+
+/// Send only part of the body, under a `Content-Length` of the whole.
+struct Truncate;
+
+/// The request, read.
+pub(crate) struct Req {
+    method: Method,
+    path: String,
+    query: Vec<(String, String)>,
+    headers: Vec<(String, String)>,
+    body: Bytes,
+}
+
+impl Req {
+    fn query_param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Where a request goes.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Routed {
+    route: Route,
+    format: Option<UrlFormat>,
+    task_id: Option<String>,
+}
+
+impl Routed {
+    fn to(route: Route) -> Routed {
+        Routed {
+            route,
+            format: None,
+            task_id: None,
+        }
+    }
+}
+
+/// Matches a request to a route; the self-hosted dialect ignores case and a trailing slash.
+pub(crate) fn route(
+    config: &Config,
+    method: &Method,
+    path: &str,
+    query: &[(String, String)],
+) -> Routed {
+    let self_hosted = config.dialect == Dialect::SelfHosted;
+    let mut path = path;
+    if self_hosted && path.len() > 1 {
+        path = path.strip_suffix('/').unwrap_or(path);
+    }
+    let folded;
+    let cmp: &str = if self_hosted {
+        folded = path.to_ascii_lowercase();
+        &folded
+    } else {
+        path
+    };
+    const MOUNT: &str = "/runwayml";
+    let Some(rest) = cmp.strip_prefix(MOUNT) else {
+        return Routed::to(Route::NotFound);
+    };
+    // ASCII folding keeps byte offsets, so the original-case rest starts at the same place.
+    let rest_original = path.get(MOUNT.len()..).unwrap_or_default();
+    let task_route = match *method {
+        Method::GET => Some(Route::GetTask),
+        Method::DELETE => Some(Route::DeleteTask),
+        _ => None,
+    };
+    match (method, rest) {
+        (&Method::GET, "/openapi") => Routed::to(Route::OpenApi),
+        (&Method::GET, "/definition") => Routed::to(Route::Definition),
+        (&Method::POST, "/v1/image_to_video") => Routed::to(Route::CreateTask),
+        (_, "/v1/tasks/id") if task_route.is_some() && config.formats.allows(UrlFormat::Old) => {
+            let id = query
+                .iter()
+                .find(|(k, _)| k == "id")
+                .map(|(_, v)| v.clone());
+            Routed {
+                route: task_route.unwrap_or(Route::NotFound),
+                format: Some(UrlFormat::Old),
+                task_id: id,
+            }
+        }
+        (_, r) if task_route.is_some() && r.starts_with("/v1/tasks/") => {
+            let segment = rest_original.get("/v1/tasks/".len()..).unwrap_or_default();
+            if segment.is_empty() || segment.contains('/') || !config.formats.allows(UrlFormat::New)
+            {
+                return Routed::to(Route::NotFound);
+            }
+            Routed {
+                route: task_route.unwrap_or(Route::NotFound),
+                format: Some(UrlFormat::New),
+                task_id: Some(percent_decode(segment, false)),
+            }
+        }
+        _ => Routed::to(Route::NotFound),
+    }
+}
+
+async fn handle(
+    shared: Arc<Shared>,
+    kill: Arc<Notify>,
+    req: Request<Incoming>,
+) -> Result<Response<SimBody>, Infallible> {
+    let (parts, body) = req.into_parts();
+    let (body, too_large) = match Limited::new(body, MAX_REQUEST_BODY).collect().await {
+        Ok(collected) => (collected.to_bytes(), false),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => (Bytes::new(), true),
+        // The client went away mid-body; nobody will read an answer.
+        Err(_) => return Ok(to_response(wire::routing_miss(), None)),
+    };
+    let req = Req {
+        method: parts.method,
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().map(parse_query).unwrap_or_default(),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body,
+    };
+    let routed = route(&shared.config, &req.method, &req.path, &req.query);
+    let index = shared.log_request(LoggedRequest {
+        index: 0,
+        method: req.method.as_str().to_owned(),
+        path: req.path.clone(),
+        raw_query: parts.uri.query().map(str::to_owned),
+        query: req.query.clone(),
+        headers: req.headers.clone(),
+        body: req.body.clone(),
+        route: routed.route,
+        format: routed.format,
+        task_id: routed.task_id.clone(),
+        at: Duration::ZERO,
+        sim_at: Duration::ZERO,
+        status: None,
+        fault: None,
+    });
+
+    let action = if too_large {
+        Action::Reply(
+            wire::proxy_error(&shared.config, 413, "request entity too large", None),
+            None,
+        )
+    } else {
+        process(&shared, index, &req, &routed).await
+    };
+    match action {
+        Action::Reply(reply, truncate) => {
+            shared.record_status(index, reply.status);
+            Ok(to_response(reply, truncate))
+        }
+        Action::Drop => {
+            kill.notify_one();
+            std::future::pending().await
+        }
+        Action::Hang => std::future::pending().await,
+    }
+}
+
+/// The proxy's pipeline: body parsing, routing, token check, faults, Runway.
+async fn process(shared: &Shared, index: usize, req: &Req, routed: &Routed) -> Action {
+    let config = &shared.config;
+    let parsed = parse_body(req);
+    // The self-hosted server parses JSON bodies in a global middleware, before routing.
+    if config.dialect == Dialect::SelfHosted
+        && let Err(message) = &parsed
+    {
+        return Action::Reply(wire::proxy_error(config, 400, message, None), None);
+    }
+    match routed.route {
+        Route::NotFound | Route::Any => return Action::Reply(wire::routing_miss(), None),
+        Route::OpenApi | Route::Definition => {}
+        Route::CreateTask | Route::GetTask | Route::DeleteTask => {
+            if let Some(reply) = check_token(config, req) {
+                return Action::Reply(reply, None);
+            }
+            if let Err(message) = &parsed {
+                return Action::Reply(wire::proxy_error(config, 400, message, None), None);
+            }
+        }
+    }
+
+    let fault = shared.take_fault(routed.route);
+    if let Some(f) = &fault {
+        shared.record_fault(index, f);
+    }
+    match &fault {
+        None => {}
+        Some(Fault::RateLimited { retry_after }) => {
+            return Action::Reply(
+                wire::render(config, Upstream::rate_limited(*retry_after)),
+                None,
+            );
+        }
+        Some(Fault::Status(status)) => {
+            let status = (*status).clamp(100, 999);
+            return Action::Reply(
+                wire::render(config, Upstream::error(status, wire::reason(status))),
+                None,
+            );
+        }
+        Some(Fault::Html(status)) => {
+            return Action::Reply(wire::html_page((*status).clamp(100, 999)), None);
+        }
+        Some(Fault::UpstreamText { status, body }) => {
+            let up = Upstream {
+                status: (*status).clamp(100, 999),
+                body: wire::UpBody::Text(body.clone()),
+                retry_after: None,
+            };
+            return Action::Reply(wire::render(config, up), None);
+        }
+        Some(Fault::UpstreamUnreachable) => {
+            let m = wire::ECONNREFUSED_MESSAGE;
+            return Action::Reply(
+                wire::proxy_error(config, 500, m, Some(J::obj([("message", J::from(m))]))),
+                None,
+            );
+        }
+        Some(Fault::DropConnection) => return Action::Drop,
+        Some(Fault::Hang) => return Action::Hang,
+        Some(Fault::Delay(d)) => tokio::time::sleep(*d).await,
+        Some(_) => {}
+    }
+
+    let reply = match routed.route {
+        Route::OpenApi | Route::Definition => Reply {
+            status: 200,
+            content_type: Some(wire::JSON_UTF8),
+            headers: Vec::new(),
+            body: config.definition.clone(),
+        },
+        _ => wire::render(
+            config,
+            runway(shared, index, routed, parsed.unwrap_or_default()),
+        ),
+    };
+
+    match fault {
+        Some(Fault::DropAfterProcessing) => Action::Drop,
+        Some(Fault::NoContentHang) => Action::Hang,
+        Some(Fault::MalformedJson) => Action::Reply(malformed(reply), None),
+        Some(Fault::TruncatedBody) => Action::Reply(reply, Some(Truncate)),
+        Some(Fault::HugeBody { bytes }) => Action::Reply(pad(reply, bytes), None),
+        _ => Action::Reply(reply, None),
+    }
+}
+
+/// Runway's side of the three operations.
+fn runway(shared: &Shared, index: usize, routed: &Routed, body: serde_json::Value) -> Upstream {
+    match routed.route {
+        Route::CreateTask => match validate::validate(&body) {
+            Ok(accepted) => Upstream::json(200, shared.create_task(accepted, body, index)),
+            Err(Rejection::Unavailable(message)) => Upstream::error(403, &message),
+            Err(Rejection::Invalid(issues)) => Upstream::json(
+                400,
+                J::obj([
+                    ("error", J::from("Validation of body failed")),
+                    ("issues", J::Arr(issues.iter().map(|i| i.to_j()).collect())),
+                    ("docUrl", J::from(DOC_URL)),
+                ]),
+            ),
+        },
+        Route::GetTask | Route::DeleteTask => {
+            let id = upstream_id(&shared.config, routed.task_id.as_deref());
+            let found = if routed.route == Route::GetTask {
+                shared.get_task(&id).map(|j| Upstream::json(200, j))
+            } else {
+                shared.delete_task(&id).then_some(Upstream {
+                    status: 204,
+                    body: wire::UpBody::Empty,
+                    retry_after: None,
+                })
+            };
+            found.unwrap_or_else(|| Upstream::error(404, "Task not found"))
+        }
+        _ => Upstream::error(404, "Not found"),
+    }
+}
+
+/// The id Runway ends up seeing. The self-hosted server pastes the id into the upstream path
+/// unencoded (a missing one becomes `null`), so a `?` or `#` inside it cuts it short there.
+fn upstream_id(config: &Config, id: Option<&str>) -> String {
+    let id = id.unwrap_or("null");
+    match config.dialect {
+        Dialect::SelfHosted => id.split(['?', '#']).next().unwrap_or_default().to_owned(),
+        Dialect::Hosted => id.to_owned(),
+    }
+}
+
+/// Parses a JSON body as Express's `express.json()` does: only with a JSON content type; an
+/// empty or non-JSON body reads as `{}`. Errors carry Node's `JSON.parse` message.
+fn parse_body(req: &Req) -> Result<serde_json::Value, String> {
+    let is_json = req.header("content-type").is_some_and(|ct| {
+        let ct = ct.trim().to_ascii_lowercase();
+        ct.starts_with("application/json")
+            || ct.split(';').next().is_some_and(|t| t.ends_with("+json"))
+    });
+    if !is_json || req.body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(serde_json::Value::Object(Default::default()));
+    }
+    serde_json::from_slice(&req.body).map_err(|e| node_parse_message(&req.body, &e))
+}
+
+/// What Node's `JSON.parse` says about the text serde rejected (close, not exhaustive).
+fn node_parse_message(body: &[u8], e: &serde_json::Error) -> String {
+    if e.is_eof() {
+        return "Unexpected end of JSON input".into();
+    }
+    let text = String::from_utf8_lossy(body);
+    // serde counts lines and columns from 1; Node counts a position from 0.
+    let mut position = 0usize;
+    for (i, line) in text.split('\n').enumerate() {
+        if i + 1 == e.line() {
+            position += e.column().saturating_sub(1);
+            break;
+        }
+        position += line.len() + 1;
+    }
+    let message = e.to_string();
+    if message.starts_with("key must be a string") {
+        format!("Expected property name or '}}' in JSON at position {position}")
+    } else if message.starts_with("trailing comma") {
+        format!("Expected double-quoted property name in JSON at position {position}")
+    } else if message.starts_with("trailing characters") {
+        format!("Unexpected non-whitespace character after JSON at position {position}")
+    } else {
+        let token = text
+            .get(position..)
+            .and_then(|s| s.chars().next())
+            .unwrap_or('?');
+        let snippet: String = text.chars().take(30).collect();
+        let more = if text.chars().count() > 30 { "..." } else { "" };
+        format!("Unexpected token '{token}', \"{snippet}\"{more} is not valid JSON")
+    }
+}
+
+fn check_token(config: &Config, req: &Req) -> Option<Reply> {
+    let token = req.query_param("api_token");
+    match token {
+        Some(t) if t.starts_with("at_") => {
+            if config.unauthorized_tokens.iter().any(|u| u == t) {
+                Some(wire::proxy_error(
+                    config,
+                    403,
+                    wire::NO_CREDENTIAL_MESSAGE,
+                    Some(J::obj([("code", J::from(403u16))])),
+                ))
+            } else if config.tokens.iter().any(|a| a == t) {
+                None
+            } else {
+                Some(wire::proxy_error(
+                    config,
+                    403,
+                    wire::INVALID_TOKEN_MESSAGE,
+                    Some(J::obj([("code", J::from(403u16))])),
+                ))
+            }
+        }
+        _ => {
+            let message = wire::UNAUTHORIZED_MESSAGE;
+            let logging = J::obj([
+                ("method", J::from(req.method.as_str())),
+                ("status_code", J::from(401u16)),
+                ("message", J::from(message)),
+                ("path", J::from(&req.path)),
+                ("headers", node_headers(&req.headers)),
+                ("query", node_query(&req.query)),
+            ]);
+            Some(wire::proxy_error(
+                config,
+                401,
+                message,
+                Some(J::obj([("code", J::from(401u16)), ("logging", logging)])),
+            ))
+        }
+    }
+}
+
+/// Node's `req.headers`: lower-cased names, repeats joined with `, `.
+fn node_headers(headers: &[(String, String)]) -> J {
+    let mut out: Vec<(String, J)> = Vec::new();
+    for (k, v) in headers {
+        match out.iter_mut().find(|(name, _)| name == k) {
+            Some((_, J::Str(existing))) => {
+                existing.push_str(", ");
+                existing.push_str(v);
+            }
+            _ => out.push((k.clone(), J::from(v))),
+        }
+    }
+    J::Obj(out)
+}
+
+/// Express's `req.query` (qs): repeated keys become arrays.
+fn node_query(query: &[(String, String)]) -> J {
+    let mut out: Vec<(String, J)> = Vec::new();
+    for (k, v) in query {
+        match out.iter_mut().find(|(name, _)| name == k) {
+            Some((_, slot)) => {
+                let previous = std::mem::replace(slot, J::Null);
+                *slot = match previous {
+                    J::Arr(mut items) => {
+                        items.push(J::from(v));
+                        J::Arr(items)
+                    }
+                    single => J::Arr(vec![single, J::from(v)]),
+                };
+            }
+            None => out.push((k.clone(), J::from(v))),
+        }
+    }
+    J::Obj(out)
+}
+
+fn malformed(mut reply: Reply) -> Reply {
+    let body = &reply.body;
+    reply.body = if body.last() == Some(&b'}') {
+        let mut v = body[..body.len() - 1].to_vec();
+        v.extend_from_slice(b",}");
+        Bytes::from(v)
+    } else {
+        Bytes::from_static(b"{")
+    };
+    if reply.content_type.is_none() {
+        reply.content_type = Some(wire::JSON_UTF8);
+    }
+    if reply.status == 204 {
+        reply.status = 200;
+    }
+    reply
+}
+
+fn pad(mut reply: Reply, bytes: usize) -> Reply {
+    let body = &reply.body;
+    const FIELD: &[u8] = b",\"padding\":\"\"}";
+    if body.len() >= bytes {
+        return reply;
+    }
+    let fill = bytes.saturating_sub(body.len() + FIELD.len());
+    let mut v = Vec::with_capacity(bytes + FIELD.len());
+    if body.last() == Some(&b'}') {
+        v.extend_from_slice(&body[..body.len() - 1]);
+        v.extend_from_slice(b",\"padding\":\"");
+        v.resize(v.len() + fill, b'x');
+        v.extend_from_slice(b"\"}");
+    } else {
+        // Not an object: trailing whitespace keeps any JSON valid.
+        v.extend_from_slice(body);
+        v.resize(bytes, b' ');
+    }
+    reply.body = Bytes::from(v);
+    if reply.status == 204 {
+        reply.status = 200;
+        reply.content_type = Some(wire::JSON_UTF8);
+    }
+    reply
+}
+
+fn to_response(reply: Reply, truncate: Option<Truncate>) -> Response<SimBody> {
+    let status = hyper::StatusCode::from_u16(reply.status)
+        .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    let mut builder = Response::builder().status(status);
+    if let Some(ct) = reply.content_type {
+        builder = builder.header("content-type", ct);
+    }
+    for (k, v) in &reply.headers {
+        builder = builder.header(*k, v.as_str());
+    }
+    let body = match truncate {
+        Some(Truncate) => {
+            builder = builder.header("content-length", reply.body.len().to_string());
+            let half = reply.body.slice(..reply.body.len() / 2);
+            SimBody::Truncated(Some(half))
+        }
+        None if reply.body.is_empty() => SimBody::Full(None),
+        None => SimBody::Full(Some(reply.body)),
+    };
+    builder
+        .body(body)
+        .unwrap_or_else(|_| Response::new(SimBody::Full(None)))
+}
+
+/// A response body: whole, or cut short with an error so hyper drops the connection.
+pub(crate) enum SimBody {
+    Full(Option<Bytes>),
+    Truncated(Option<Bytes>),
+}
+
+impl Body for SimBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = self.get_mut();
+        Poll::Ready(match this {
+            SimBody::Full(data) => data.take().map(|d| Ok(Frame::data(d))),
+            SimBody::Truncated(data) => match data.take() {
+                Some(d) if !d.is_empty() => Some(Ok(Frame::data(d))),
+                _ => Some(Err(std::io::Error::other("body truncated on purpose"))),
+            },
+        })
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self, SimBody::Full(None))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            SimBody::Full(Some(d)) => SizeHint::with_exact(d.len() as u64),
+            SimBody::Full(None) => SizeHint::with_exact(0),
+            SimBody::Truncated(_) => SizeHint::default(),
+        }
+    }
+}
