@@ -789,7 +789,7 @@ fn join(violations: &[Violation]) -> String {
 
 impl ValidationError {
     /// The violations, in body order (model, promptImage, promptText, ratio, duration, seed,
-    /// contentModeration, then extras).
+    /// contentModeration, then extras in key order).
     pub fn violations(&self) -> &[Violation] {
         &self.violations
     }
@@ -1024,7 +1024,7 @@ impl ImageToVideo {
     /// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
     /// ```
     pub fn to_body(&self) -> Value {
-        let mut body = self.extras.clone();
+        let mut body = Map::new();
         body.insert("model".into(), self.model.as_str().into());
         body.insert("promptImage".into(), to_value(&self.prompt_image));
         if let Some(text) = &self.prompt_text {
@@ -1041,6 +1041,9 @@ impl ImageToVideo {
         }
         if let Some(cm) = &self.content_moderation {
             body.insert("contentModeration".into(), to_value(cm));
+        }
+        for (key, value) in &self.extras {
+            body.entry(key.as_str()).or_insert_with(|| value.clone());
         }
         Value::Object(body)
     }
@@ -1381,7 +1384,10 @@ impl<'a> Checker<'a> {
     }
 
     fn check_extras(&mut self) {
-        for key in self.req.extras.keys() {
+        // Sorted: the map keeps insertion order when serde_json's `preserve_order` is on.
+        let mut keys: Vec<&String> = self.req.extras.keys().collect();
+        keys.sort();
+        for key in keys {
             if let Some((_, setter)) = TYPED_KEYS.iter().find(|(k, _)| k == key) {
                 let message = format!(
                     "`{key}` is a typed field: set it with {setter}, not ImageToVideo::extra"
