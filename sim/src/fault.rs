@@ -48,7 +48,8 @@ impl Route {
 ///   [`NoContentHang`](Fault::NoContentHang), [`MalformedJson`](Fault::MalformedJson),
 ///   [`TruncatedBody`](Fault::TruncatedBody), [`HugeBody`](Fault::HugeBody).
 ///
-/// [`Delay`](Fault::Delay) waits, then answers normally.
+/// [`Delay`](Fault::Delay) is of the second family too: the work is done at once, only the
+/// answer is late.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Fault {
@@ -82,7 +83,9 @@ pub enum Fault {
     /// {"message":"connect ECONNREFUSED 127.0.0.1:443","provider":"runwayml","error":{"message":"connect ECONNREFUSED 127.0.0.1:443"}}`;
     /// hosted: `500` with code `INTERNAL_ERROR` and the same message.
     UpstreamUnreachable,
-    /// Waits this long (real time, whatever the clock), then answers normally.
+    /// Processes the request at once, then waits this long (real time, whatever the clock)
+    /// before answering normally. A client that gives up meanwhile has still done what it asked
+    /// (a create made its task): the "timed out, but it reached Runway" case.
     Delay(Duration),
     /// Reads the request, then closes the connection without any response; nothing changes.
     DropConnection,

@@ -1,6 +1,7 @@
 //! The HTTP side: accepting connections, routing, the proxy's checks, faults.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -316,7 +317,6 @@ async fn process(shared: &Shared, index: usize, req: &Req, routed: &Routed) -> A
         }
         Some(Fault::DropConnection) => return Action::Drop,
         Some(Fault::Hang) => return Action::Hang,
-        Some(Fault::Delay(d)) => tokio::time::sleep(*d).await,
         Some(_) => {}
     }
 
@@ -334,6 +334,10 @@ async fn process(shared: &Shared, index: usize, req: &Req, routed: &Routed) -> A
     };
 
     match fault {
+        Some(Fault::Delay(d)) => {
+            tokio::time::sleep(d).await;
+            Action::Reply(reply, None)
+        }
         Some(Fault::DropAfterProcessing) => Action::Drop,
         Some(Fault::NoContentHang) => Action::Hang,
         Some(Fault::MalformedJson) => Action::Reply(malformed(reply), None),
@@ -534,7 +538,7 @@ fn pad(mut reply: Reply, bytes: usize) -> Reply {
     if body.len() >= bytes {
         return reply;
     }
-    let fill = bytes.saturating_sub(body.len() + FIELD.len());
+    let fill = bytes.saturating_sub(body.len() + FIELD.len() - 1);
     let mut v = Vec::with_capacity(bytes + FIELD.len());
     if body.last() == Some(&b'}') {
         v.extend_from_slice(&body[..body.len() - 1]);
@@ -568,7 +572,7 @@ fn to_response(reply: Reply, truncate: Option<Truncate>) -> Response<SimBody> {
         Some(Truncate) => {
             builder = builder.header("content-length", reply.body.len().to_string());
             let half = reply.body.slice(..reply.body.len() / 2);
-            SimBody::Truncated(Some(half))
+            SimBody::Truncated(Some(half), None)
         }
         None if reply.body.is_empty() => SimBody::Full(None),
         None => SimBody::Full(Some(reply.body)),
@@ -581,7 +585,8 @@ fn to_response(reply: Reply, truncate: Option<Truncate>) -> Response<SimBody> {
 /// A response body: whole, or cut short with an error so hyper drops the connection.
 pub(crate) enum SimBody {
     Full(Option<Bytes>),
-    Truncated(Option<Bytes>),
+    /// The part to send, then a pause (so hyper flushes it), then an error.
+    Truncated(Option<Bytes>, Option<Pin<Box<tokio::time::Sleep>>>),
 }
 
 impl Body for SimBody {
@@ -590,16 +595,27 @@ impl Body for SimBody {
 
     fn poll_frame(
         self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
+        cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         let this = self.get_mut();
-        Poll::Ready(match this {
-            SimBody::Full(data) => data.take().map(|d| Ok(Frame::data(d))),
-            SimBody::Truncated(data) => match data.take() {
-                Some(d) if !d.is_empty() => Some(Ok(Frame::data(d))),
-                _ => Some(Err(std::io::Error::other("body truncated on purpose"))),
-            },
-        })
+        match this {
+            SimBody::Full(data) => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
+            SimBody::Truncated(data, pause) => {
+                if let Some(d) = data.take().filter(|d| !d.is_empty()) {
+                    return Poll::Ready(Some(Ok(Frame::data(d))));
+                }
+                // hyper writes buffered data out only while the body is pending; erroring at
+                // once would discard the part already handed over.
+                let sleep = pause
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(Duration::from_millis(20))));
+                match sleep.as_mut().poll(cx) {
+                    Poll::Pending => Poll::Pending,
+                    Poll::Ready(()) => Poll::Ready(Some(Err(std::io::Error::other(
+                        "body truncated on purpose",
+                    )))),
+                }
+            }
+        }
     }
 
     fn is_end_stream(&self) -> bool {
@@ -610,7 +626,7 @@ impl Body for SimBody {
         match self {
             SimBody::Full(Some(d)) => SizeHint::with_exact(d.len() as u64),
             SimBody::Full(None) => SizeHint::with_exact(0),
-            SimBody::Truncated(_) => SizeHint::default(),
+            SimBody::Truncated(..) => SizeHint::default(),
         }
     }
 }
