@@ -1,5 +1,25 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
+mod client;
+pub mod envelope;
+mod error;
+mod format;
+pub mod generated;
 pub mod image_to_video;
 pub mod media;
+mod redact;
+mod retry;
+mod task;
+mod transport;
+
+pub use client::{BASE_URL_ENV, CancelOutcome, Client, ClientBuilder, DEFAULT_BASE_URL, TOKEN_ENV};
+pub use envelope::Dialect;
+pub use error::{ApiError, DecodeError, Error, Issue, TransportError, TransportKind};
+pub use format::{UrlFormat, UrlFormatState};
+pub use image_to_video::{ImageToVideo, Model, PromptImage, Ratio, ValidationError};
+pub use media::{MediaError, MediaUri};
+pub use retry::RetryPolicy;
+pub use task::{CreatedTask, FailureCode, MAX_TASK_ID_LEN, Task, TaskId, TaskStatus};
+pub use transport::{Transport, USER_AGENT};

@@ -1,0 +1,516 @@
+//! [`Client`]: configuration, URL-format fallback, and the task operations.
+
+use std::fmt;
+use std::future::Future;
+use std::time::Duration;
+
+use futures::future::Either;
+use progenitor_client::ResponseValue;
+use secrecy::SecretString;
+
+use crate::error::{DecodeError, Error, TransportError, TransportKind};
+use crate::format::{UrlFormat, UrlFormatState};
+use crate::generated;
+use crate::redact::{excerpt, redact};
+use crate::retry::RetryPolicy;
+use crate::task::{Task, TaskId};
+use crate::transport::{CALL, CallOptions, Transport, USER_AGENT};
+
+/// The base URL of hosted LowCodeAPI's runwayml provider.
+pub const DEFAULT_BASE_URL: &str = "https://api.lowcodeapi.com/runwayml";
+/// The environment variable holding the LowCodeAPI token.
+pub const TOKEN_ENV: &str = "LOWCODEAPI_API_TOKEN";
+/// The environment variable that overrides the base URL.
+pub const BASE_URL_ENV: &str = "LOWCODEAPI_BASE_URL";
+
+/// A RunwayML client through LowCodeAPI. Cheap to clone (clones share connections and the
+/// learned URL format), `Send + Sync`.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), lowcodeapi_runwayml::Error> {
+/// use lowcodeapi_runwayml::{Client, TaskId};
+/// let client = Client::from_env()?;
+/// let task = client.get_task(&TaskId::parse("17f20503-6c24-4c16-946b-35dbbce2af2f")?).await?;
+/// println!("{}: {}", task.id, task.status);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    raw: generated::Client,
+    cancel_timeout: Duration,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.raw.baseurl)
+            .field("transport", &self.raw.inner)
+            .finish()
+    }
+}
+
+/// How [`Client::cancel_task`] knows the task is no longer running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CancelOutcome {
+    /// The API accepted the cancel (a finished task is deleted instead).
+    Cancelled,
+    /// The task was already gone (Runway answers 404 for cancelled or deleted tasks): nothing to do.
+    AlreadyGone,
+    /// The cancel got no answer in time, and a check showed the task cancelled or gone.
+    ConfirmedAfterTimeout,
+}
+
+/// Builds a [`Client`]; see [`Client::builder`].
+#[derive(Clone)]
+#[must_use]
+pub struct ClientBuilder {
+    token: Option<SecretString>,
+    base_url: String,
+    http: Option<reqwest::Client>,
+    request_timeout: Duration,
+    connect_timeout: Duration,
+    cancel_timeout: Duration,
+    retry: RetryPolicy,
+    url_format: UrlFormat,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("token", &self.token.as_ref().map(|_| crate::redact::MASK))
+            .field("base_url", &self.base_url)
+            .field("request_timeout", &self.request_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("cancel_timeout", &self.cancel_timeout)
+            .field("retry", &self.retry)
+            .field("url_format", &self.url_format)
+            .finish()
+    }
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            token: None,
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            http: None,
+            request_timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            cancel_timeout: Duration::from_secs(15),
+            retry: RetryPolicy::default(),
+            url_format: UrlFormat::Auto,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The LowCodeAPI token (`at_…`). Required. Kept as a secret: never printed.
+    pub fn api_token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(SecretString::from(token.into()));
+        self
+    }
+
+    /// The provider's base URL; default [`DEFAULT_BASE_URL`]. A trailing slash is fine.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// Use this `reqwest::Client` (its own timeouts and TLS settings apply; the request timeout
+    /// is still set on every request).
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// The longest a request may take, answer included; default 60 s.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// The longest connecting may take; default 10 s. Ignored with [`Self::http_client`].
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The longest a cancel waits for its answer before checking the task instead; default 15 s.
+    /// (The self-hosted server can leave a successful DELETE unanswered forever.)
+    pub fn cancel_timeout(mut self, timeout: Duration) -> Self {
+        self.cancel_timeout = timeout;
+        self
+    }
+
+    /// How failed requests are retried; see [`RetryPolicy`].
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Which URL format to use; default [`UrlFormat::Auto`].
+    pub fn url_format(mut self, format: UrlFormat) -> Self {
+        self.url_format = format;
+        self
+    }
+
+    /// Checks the configuration and builds the client.
+    pub fn build(self) -> Result<Client, Error> {
+        use secrecy::ExposeSecret;
+        let token = self.token.ok_or_else(|| {
+            Error::config(format!(
+                "no API token: call ClientBuilder::api_token or set {TOKEN_ENV}"
+            ))
+        })?;
+        if token.expose_secret().trim().is_empty() {
+            return Err(Error::config("the API token is empty"));
+        }
+        let base_url = normalize_base_url(&self.base_url)?;
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .user_agent(USER_AGENT)
+                .connect_timeout(self.connect_timeout)
+                .timeout(self.request_timeout)
+                .build()
+                .map_err(|e| {
+                    Error::config(format!("cannot build the HTTP client: {}", e.without_url()))
+                })?,
+        };
+        let transport = Transport::new(token, self.retry, self.request_timeout, self.url_format);
+        Ok(Client {
+            raw: generated::Client::new_with_client(&base_url, http, transport),
+            cancel_timeout: self.cancel_timeout,
+        })
+    }
+}
+
+fn normalize_base_url(raw: &str) -> Result<String, Error> {
+    let url = url::Url::parse(raw.trim()).map_err(|e| {
+        Error::config(format!(
+            "base URL {raw:?} is not a valid URL ({e}); expected e.g. {DEFAULT_BASE_URL}"
+        ))
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Error::config(format!(
+            "base URL {raw:?} must use http or https"
+        )));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::config(
+            "the base URL must not carry a query or fragment (the token is set with api_token)",
+        ));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+type RawResult<T> = Result<ResponseValue<T>, progenitor_client::Error<()>>;
+
+impl Client {
+    /// A builder; only the API token is required.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::Client;
+    /// let client = Client::builder()
+    ///     .api_token("at_example")
+    ///     .base_url("http://127.0.0.1:8080/runwayml/")
+    ///     .request_timeout(Duration::from_secs(30))
+    ///     .build()?;
+    /// assert!(!format!("{client:?}").contains("at_example"));
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client configured from `LOWCODEAPI_API_TOKEN` (required) and `LOWCODEAPI_BASE_URL`
+    /// (optional).
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_env_builder()?.build()
+    }
+
+    /// The builder [`Client::from_env`] uses, for adjusting before building.
+    pub fn from_env_builder() -> Result<ClientBuilder, Error> {
+        let token = std::env::var(TOKEN_ENV).unwrap_or_default();
+        if token.trim().is_empty() {
+            return Err(Error::config(format!(
+                "{TOKEN_ENV} is not set (or empty): set it to your LowCodeAPI token (at_…)"
+            )));
+        }
+        let mut builder = Self::builder().api_token(token);
+        if let Ok(base) = std::env::var(BASE_URL_ENV)
+            && !base.trim().is_empty()
+        {
+            builder = builder.base_url(base);
+        }
+        Ok(builder)
+    }
+
+    /// The generated client, for operations this layer does not wrap. Its requests still get the
+    /// token, retries, timeouts and envelope unwrapping; the URL-format choice and typed errors
+    /// are yours.
+    pub fn raw(&self) -> &generated::Client {
+        &self.raw
+    }
+
+    /// The base URL in use (no trailing slash).
+    pub fn base_url(&self) -> &str {
+        &self.raw.baseurl
+    }
+
+    /// What this client has learned about the URL format.
+    pub fn url_format(&self) -> UrlFormatState {
+        self.raw.inner.shared.format.get()
+    }
+
+    pub(crate) fn token(&self) -> &str {
+        self.raw.inner.token()
+    }
+
+    /// Fetches a task.
+    ///
+    /// Errors carry the task id; Runway's 404 (unknown, cancelled or deleted task) satisfies
+    /// [`Error::is_not_found`].
+    pub async fn get_task(&self, id: &TaskId) -> Result<Task, Error> {
+        let raw = &self.raw;
+        let value = self
+            .routed("get_task", |format| match format {
+                UrlFormatState::Old => Either::Right(raw.get_task_old_format(id.as_str())),
+                _ => Either::Left(raw.get_task(id.as_str())),
+            })
+            .await
+            .map_err(|e| e.with_task_id(id))?;
+        Ok(Task::from_wire(value.into_inner()))
+    }
+
+    /// Cancels a pending, throttled or running task, or deletes a finished one.
+    ///
+    /// A task that is already gone is not an error ([`CancelOutcome::AlreadyGone`]). When the
+    /// cancel gets no answer within the cancel timeout (the self-hosted server can hang on a
+    /// successful DELETE), the task is checked: cancelled or gone is success, anything else an
+    /// error carrying the task id.
+    pub async fn cancel_task(&self, id: &TaskId) -> Result<CancelOutcome, Error> {
+        let raw = &self.raw;
+        let call = CallOptions {
+            timeout: Some(self.cancel_timeout),
+            no_retry_on_timeout: true,
+        };
+        let result = CALL
+            .scope(
+                call,
+                self.routed("delete_task", |format| match format {
+                    UrlFormatState::Old => Either::Right(raw.delete_task_old_format(id.as_str())),
+                    _ => Either::Left(raw.delete_task(id.as_str())),
+                }),
+            )
+            .await;
+        match result {
+            Ok(_) => Ok(CancelOutcome::Cancelled),
+            // Any other 2xx (e.g. 200 with a body) is a success too.
+            Err(Error::Decode(e)) if (200..300).contains(&e.status) => Ok(CancelOutcome::Cancelled),
+            Err(e) if e.status() == Some(404) && !e.api().is_some_and(|a| a.routing_miss) => {
+                Ok(CancelOutcome::AlreadyGone)
+            }
+            Err(e) if e.is_timeout() => {
+                tracing::info!(task = %id, "cancel got no answer in time; checking the task");
+                match self.get_task(id).await {
+                    Ok(task) if task.status == crate::TaskStatus::Cancelled => {
+                        Ok(CancelOutcome::ConfirmedAfterTimeout)
+                    }
+                    Err(check) if check.is_not_found() => Ok(CancelOutcome::ConfirmedAfterTimeout),
+                    _ => Err(e.with_task_id(id)),
+                }
+            }
+            Err(e) => Err(e.with_task_id(id)),
+        }
+    }
+
+    /// The raw create operation: sends an image_to_video body as is (no client-side rules) and
+    /// returns the new task's id. Prefer [`Client::image_to_video`].
+    ///
+    /// It is retried only when the request provably was not processed (429, or no connection);
+    /// a timeout or a 5xx after sending is returned, not retried, because Runway has no
+    /// idempotency key and a retry could create a second, billed task.
+    pub async fn create_image_to_video_raw(
+        &self,
+        body: &generated::types::ImageToVideoRequest,
+    ) -> Result<crate::CreatedTask, Error> {
+        let raw = &self.raw;
+        let created = self
+            .routed("image_to_video", |_| raw.image_to_video(body))
+            .await?
+            .into_inner();
+        Ok(crate::CreatedTask {
+            id: TaskId::from_server(created.id),
+            estimated_cost: created.estimated_cost.map(|c| c.credits),
+        })
+    }
+
+    /// Runs one call in the learned URL format; while the format is unsettled, tries New and falls
+    /// back to Old on a routing miss, and settles on the first format an answer proves.
+    async fn routed<T, F, Fut>(
+        &self,
+        operation: &'static str,
+        call: F,
+    ) -> Result<ResponseValue<T>, Error>
+    where
+        F: Fn(UrlFormatState) -> Fut,
+        Fut: Future<Output = RawResult<T>>,
+    {
+        let memory = &self.raw.inner.shared.format;
+        let settled = memory.get();
+        if settled != UrlFormatState::Unsettled {
+            return self.finish(operation, call(settled).await).await;
+        }
+        let _probe = self.raw.inner.shared.probe.lock().await;
+        let settled = memory.get();
+        if settled != UrlFormatState::Unsettled {
+            return self.finish(operation, call(settled).await).await;
+        }
+        let new = self
+            .finish(operation, call(UrlFormatState::New).await)
+            .await;
+        match proof(&new) {
+            Proof::Route => {
+                self.settle(UrlFormatState::New);
+                new
+            }
+            Proof::RoutingMiss => {
+                tracing::debug!(
+                    operation,
+                    "New Format is not routed here; trying the Old Format"
+                );
+                let old = self
+                    .finish(operation, call(UrlFormatState::Old).await)
+                    .await;
+                if proof(&old) == Proof::Route {
+                    self.settle(UrlFormatState::Old);
+                }
+                old
+            }
+            Proof::Nothing => new,
+        }
+    }
+
+    fn settle(&self, format: UrlFormatState) {
+        if self.raw.inner.shared.format.settle(format) {
+            tracing::info!(format = ?format, base_url = %self.base_url(), "LowCodeAPI URL format settled");
+        }
+    }
+
+    /// Turns a generated-client result into this crate's types, reading error bodies.
+    async fn finish<T>(
+        &self,
+        operation: &'static str,
+        result: RawResult<T>,
+    ) -> Result<ResponseValue<T>, Error> {
+        match result {
+            Ok(value) => Ok(value),
+            Err(error) => Err(self.convert(operation, error).await),
+        }
+    }
+
+    pub(crate) async fn convert(
+        &self,
+        operation: &'static str,
+        error: progenitor_client::Error<()>,
+    ) -> Error {
+        use progenitor_client::Error as Raw;
+        let token = Some(self.token());
+        match error {
+            Raw::CommunicationError(e) | Raw::ResponseBodyError(e) => {
+                transport_error(operation, &e, token)
+            }
+            Raw::UnexpectedResponse(response) => {
+                let status = response.status().as_u16();
+                let headers = response.headers().clone();
+                match response.bytes().await {
+                    Ok(body) if (200..300).contains(&status) => {
+                        Error::Decode(Box::new(DecodeError {
+                            operation,
+                            status,
+                            message: format!("unexpected success status {status}"),
+                            body_excerpt: excerpt(&body, crate::envelope::EXCERPT_LIMIT, token),
+                            task_id: None,
+                        }))
+                    }
+                    Ok(body) => Error::Api(Box::new(crate::envelope::decode_error(
+                        operation, status, &headers, &body, token,
+                    ))),
+                    Err(e) => transport_error(operation, &e, token),
+                }
+            }
+            Raw::InvalidResponsePayload(body, e) => Error::Decode(Box::new(DecodeError {
+                operation,
+                status: 200,
+                message: redact(&e.to_string(), token),
+                body_excerpt: excerpt(&body, crate::envelope::EXCERPT_LIMIT, token),
+                task_id: None,
+            })),
+            Raw::ErrorResponse(value) => {
+                let status = value.status().as_u16();
+                Error::Api(Box::new(crate::envelope::decode_error(
+                    operation,
+                    status,
+                    value.headers(),
+                    b"",
+                    token,
+                )))
+            }
+            other => Error::Transport(Box::new(TransportError {
+                operation,
+                kind: TransportKind::Other,
+                message: redact(&other.to_string(), token),
+                task_id: None,
+            })),
+        }
+    }
+}
+
+fn transport_error(operation: &'static str, error: &reqwest::Error, token: Option<&str>) -> Error {
+    let kind = if error.is_timeout() {
+        TransportKind::Timeout
+    } else if error.is_connect() {
+        TransportKind::Connect
+    } else {
+        TransportKind::Other
+    };
+    // reqwest's Display includes the URL, which holds the token: drop it, and say the cause.
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    if let Some(url) = error.url() {
+        message = message.replace(url.as_str(), "");
+    }
+    Error::Transport(Box::new(TransportError {
+        operation,
+        kind,
+        message: redact(&message, token),
+        task_id: None,
+    }))
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Proof {
+    /// The answer came from a route that exists (a success, or a provider's error).
+    Route,
+    /// LowCodeAPI does not route this URL.
+    RoutingMiss,
+    /// No conclusion (transport failure, a gateway's error page).
+    Nothing,
+}
+
+fn proof<T>(result: &Result<T, Error>) -> Proof {
+    match result {
+        Ok(_) | Err(Error::Decode(_)) => Proof::Route,
+        Err(Error::Api(e)) if e.routing_miss => Proof::RoutingMiss,
+        Err(Error::Api(e)) if e.dialect.is_some() || e.runway_error.is_some() => Proof::Route,
+        Err(_) => Proof::Nothing,
+    }
+}

@@ -1,0 +1,415 @@
+//! LowCodeAPI's two response dialects, told apart by the shape of each body.
+//!
+//! | | success | error |
+//! |---|---|---|
+//! | hosted | `{"data": X}` | `{"data": {"error": {"message", "code"}}}` |
+//! | self-hosted | `200 {"message", "provider", "result": X, "response_headers"}` | upstream status, `{"message", "provider", "error": <Runway body or text>, "headers"}` |
+//!
+//! A bare Runway body (no envelope) is accepted too. Nothing tells a client in advance which
+//! dialect it talks to, so every response is inspected on its own.
+
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use http::HeaderMap;
+use serde::Deserialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use crate::error::{ApiError, Issue};
+use crate::redact::{excerpt, redact};
+
+/// Which LowCodeAPI deployment answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Dialect {
+    /// api.lowcodeapi.com: bodies wrapped as `{"data": …}`.
+    Hosted,
+    /// The open-source server: bodies wrapped as `{"message", "provider", "result" | "error", …}`.
+    SelfHosted,
+}
+
+/// The largest body excerpt kept in an error.
+pub(crate) const EXCERPT_LIMIT: usize = 300;
+
+/// What a success body held.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Success {
+    /// The provider's payload, out of its envelope (a slice of the original body: no copy).
+    Payload(Option<Dialect>, Bytes),
+    /// An envelope around nothing (`"result": ""`, `"data": null`): e.g. a self-hosted DELETE.
+    Empty(Dialect),
+    /// Not JSON, or not an envelope: passed through untouched.
+    Bare,
+}
+
+#[derive(Deserialize)]
+struct Probe<'a> {
+    #[serde(borrow, default)]
+    data: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    result: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    provider: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    status: Option<&'a RawValue>,
+}
+
+/// Finds the provider payload inside a 2xx body.
+pub(crate) fn unwrap_success(body: &Bytes) -> Success {
+    let Ok(probe) = serde_json::from_slice::<Probe<'_>>(body) else {
+        return Success::Bare;
+    };
+    let (dialect, inner) = match (probe.provider, probe.result, probe.data) {
+        (Some(_), Some(result), _) => (Dialect::SelfHosted, result),
+        (_, _, Some(data)) if probe.id.is_none() && probe.status.is_none() => {
+            (Dialect::Hosted, data)
+        }
+        _ => return Success::Bare,
+    };
+    let raw = inner.get().trim();
+    if matches!(raw, "\"\"" | "null" | "{}") {
+        return Success::Empty(dialect);
+    }
+    Success::Payload(Some(dialect), body.slice_ref(raw.as_bytes()))
+}
+
+/// True when the body carries a provider answer: the route exists, whatever the status.
+fn is_provider_payload(body: &Value) -> bool {
+    body.get("provider").is_some()
+        || body.pointer("/data/error").is_some()
+        || body.get("error").is_some()
+}
+
+/// Whether an error answer is LowCodeAPI's routing miss (`404 {"message":"Not Found"}`, no
+/// provider payload): the URL format is not routed here, so the other format should be tried.
+pub(crate) fn is_routing_miss(status: u16, body: &[u8]) -> bool {
+    if !matches!(status, 404 | 405) {
+        return false;
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(value) => !is_provider_payload(&value),
+        Err(_) => true,
+    }
+}
+
+/// Reads `Retry-After` from the HTTP header, or from the self-hosted body's
+/// `headers["retry-after"]`; seconds or an HTTP date.
+pub(crate) fn retry_after(headers: &HeaderMap, body: &[u8]) -> Option<Duration> {
+    if let Some(value) = headers
+        .get(http::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+    {
+        return parse_retry_after(value);
+    }
+    if !body
+        .windows(11)
+        .any(|w| w.eq_ignore_ascii_case(b"retry-after"))
+    {
+        return None;
+    }
+    let value: Value = serde_json::from_slice(body).ok()?;
+    let found = value
+        .get("headers")
+        .or_else(|| value.get("response_headers"))
+        .and_then(Value::as_object)?
+        .iter()
+        .find(|(key, _)| key.eq_ignore_ascii_case("retry-after"))
+        .map(|(_, value)| value.clone())?;
+    match found {
+        Value::String(text) => parse_retry_after(&text),
+        Value::Number(number) => number.as_f64().and_then(seconds),
+        _ => None,
+    }
+}
+
+fn seconds(value: f64) -> Option<Duration> {
+    (value.is_finite() && value >= 0.0).then(|| Duration::from_secs_f64(value.min(1e9)))
+}
+
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(number) = value.parse::<f64>() {
+        return seconds(number);
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+fn text(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn issues(value: Option<&Value>) -> Vec<Issue> {
+    let Some(Value::Array(items)) = value else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .map(|item| Issue {
+            code: text(item.get("code")),
+            path: match item.get("path") {
+                Some(Value::Array(parts)) => {
+                    let mut path = String::new();
+                    for part in parts {
+                        match part {
+                            Value::Number(n) => path.push_str(&format!("[{n}]")),
+                            Value::String(s) if path.is_empty() => path.push_str(s),
+                            Value::String(s) => {
+                                path.push('.');
+                                path.push_str(s);
+                            }
+                            _ => {}
+                        }
+                    }
+                    path
+                }
+                Some(Value::String(s)) => s.clone(),
+                _ => String::new(),
+            },
+            message: text(item.get("message")).unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// Decodes an error answer of either dialect (or a bare or non-JSON body) into an [`ApiError`].
+pub(crate) fn decode_error(
+    operation: &'static str,
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+    token: Option<&str>,
+) -> ApiError {
+    let mut error = ApiError {
+        operation,
+        status,
+        dialect: None,
+        message: None,
+        runway_error: None,
+        issues: Vec::new(),
+        doc_url: None,
+        code: None,
+        retry_after: retry_after(headers, body),
+        routing_miss: is_routing_miss(status, body),
+        task_id: None,
+        body_excerpt: None,
+    };
+    let parsed = serde_json::from_slice::<Value>(body).ok();
+    match parsed {
+        Some(value) if value.pointer("/data/error").is_some() => {
+            let inner = &value["data"]["error"];
+            error.dialect = Some(crate::envelope::Dialect::Hosted);
+            match inner {
+                Value::String(message) => error.message = Some(message.clone()),
+                _ => {
+                    error.message = text(inner.get("message"));
+                    error.code = text(inner.get("code"));
+                    error.runway_error = text(inner.get("error"));
+                    error.issues = issues(inner.get("issues"));
+                    error.doc_url = text(inner.get("docUrl"));
+                }
+            }
+        }
+        Some(value) if value.is_object() => {
+            if value.get("provider").is_some() {
+                error.dialect = Some(Dialect::SelfHosted);
+            }
+            error.message = text(value.get("message"));
+            match value.get("error") {
+                Some(Value::String(runway)) => error.runway_error = Some(runway.clone()),
+                Some(runway @ Value::Object(_)) => {
+                    error.runway_error = text(runway.get("error")).or_else(|| {
+                        // Self-hosted transport failures carry {"message": …} as the error.
+                        text(runway.get("message")).filter(|m| Some(m) != error.message.as_ref())
+                    });
+                    error.issues = issues(runway.get("issues"));
+                    error.doc_url = text(runway.get("docUrl"));
+                    error.code = text(runway.get("code"));
+                }
+                _ => {}
+            }
+            if error.message.is_none() && error.runway_error.is_none() {
+                error.body_excerpt = Some(excerpt(body, EXCERPT_LIMIT, token));
+            }
+        }
+        _ => {
+            if !body.is_empty() {
+                error.body_excerpt = Some(excerpt(body, EXCERPT_LIMIT, token));
+            }
+        }
+    }
+    // Bodies can echo the request (the self-hosted 401 does): nothing kept may hold the token.
+    for field in [
+        &mut error.message,
+        &mut error.runway_error,
+        &mut error.doc_url,
+        &mut error.code,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        *field = redact(field, token);
+    }
+    for issue in &mut error.issues {
+        issue.message = redact(&issue.message, token);
+    }
+    error
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn success(body: &str) -> Success {
+        unwrap_success(&Bytes::copy_from_slice(body.as_bytes()))
+    }
+
+    #[test]
+    fn success_bodies_of_both_dialects_unwrap() {
+        assert_eq!(
+            success(r#"{"data": {"id": "t1"}}"#),
+            Success::Payload(
+                Some(Dialect::Hosted),
+                Bytes::from_static(br#"{"id": "t1"}"#)
+            )
+        );
+        assert_eq!(
+            success(
+                r#"{"message":"Request completed","provider":"runwayml","result":{"id":"t1"},"response_headers":{}}"#
+            ),
+            Success::Payload(
+                Some(Dialect::SelfHosted),
+                Bytes::from_static(br#"{"id":"t1"}"#)
+            )
+        );
+        assert_eq!(
+            success(
+                r#"{"message":"Request completed","provider":"runwayml","result":"","response_headers":{}}"#
+            ),
+            Success::Empty(Dialect::SelfHosted)
+        );
+        assert_eq!(success(r#"{"id":"t1","status":"PENDING"}"#), Success::Bare);
+        assert_eq!(success("plain text"), Success::Bare);
+        assert_eq!(success(""), Success::Bare);
+    }
+
+    #[test]
+    fn routing_misses_are_told_from_provider_404s() {
+        assert!(is_routing_miss(404, br#"{"message":"Not Found"}"#));
+        assert!(is_routing_miss(405, b"<html>Method Not Allowed</html>"));
+        assert!(!is_routing_miss(
+            404,
+            br#"{"message":"Error received from the runwayml API","provider":"runwayml","error":{"error":"Task not found"},"headers":{}}"#
+        ));
+        assert!(!is_routing_miss(
+            404,
+            br#"{"data":{"error":{"message":"Task not found","code":"NOT_FOUND"}}}"#
+        ));
+        assert!(!is_routing_miss(500, br#"{"message":"Not Found"}"#));
+    }
+
+    #[test]
+    fn retry_after_from_header_or_body() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(retry_after(&headers, b"{}"), None);
+        assert_eq!(
+            retry_after(&headers, br#"{"headers":{"retry-after":"7"}}"#),
+            Some(Duration::from_secs(7))
+        );
+        headers.insert(http::header::RETRY_AFTER, "3".parse().unwrap());
+        assert_eq!(retry_after(&headers, b""), Some(Duration::from_secs(3)));
+        let date = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(30));
+        headers.insert(http::header::RETRY_AFTER, date.parse().unwrap());
+        let after = retry_after(&headers, b"").unwrap();
+        assert!(after <= Duration::from_secs(30) && after >= Duration::from_secs(28));
+    }
+
+    #[test]
+    fn self_hosted_401_is_decoded_and_scrubbed() {
+        let body = br#"{"message":"A valid API token is required to access this API.","provider":"runwayml","error":{"code":401,"logging":{"query":{"api_token":"bad_secret"},"headers":{}}}}"#;
+        let error = decode_error("get_task", 401, &HeaderMap::new(), body, Some("bad_secret"));
+        assert_eq!(error.dialect, Some(Dialect::SelfHosted));
+        assert_eq!(
+            error.message.as_deref(),
+            Some("A valid API token is required to access this API.")
+        );
+        assert_eq!(error.code.as_deref(), Some("401"));
+        assert!(!format!("{error:?} {error}").contains("bad_secret"));
+    }
+
+    #[test]
+    fn runway_400_with_issues_passes_through_both_dialects() {
+        let runway = r#"{"error":"Validation of body failed","issues":[{"code":"invalid_enum_value","path":["promptImage",0,"position"],"message":"Invalid enum value"}],"docUrl":"https://docs.dev.runwayml.com/api"}"#;
+        let self_hosted = format!(
+            r#"{{"message":"Error received from the runwayml API","provider":"runwayml","error":{runway},"headers":{{}}}}"#
+        );
+        let error = decode_error(
+            "image_to_video",
+            400,
+            &HeaderMap::new(),
+            self_hosted.as_bytes(),
+            None,
+        );
+        assert_eq!(
+            error.runway_error.as_deref(),
+            Some("Validation of body failed")
+        );
+        assert_eq!(error.issues[0].path, "promptImage[0].position");
+        assert_eq!(error.issues[0].code.as_deref(), Some("invalid_enum_value"));
+        assert_eq!(
+            error.doc_url.as_deref(),
+            Some("https://docs.dev.runwayml.com/api")
+        );
+        let bare = decode_error(
+            "image_to_video",
+            400,
+            &HeaderMap::new(),
+            runway.as_bytes(),
+            None,
+        );
+        assert_eq!(bare.issues, error.issues);
+        assert_eq!(bare.dialect, None);
+    }
+
+    #[test]
+    fn hosted_errors_and_text_bodies() {
+        let hosted = decode_error(
+            "get_task",
+            429,
+            &HeaderMap::new(),
+            br#"{"data":{"error":{"message":"Too many requests","code":"RATE_LIMITED"}}}"#,
+            None,
+        );
+        assert_eq!(hosted.dialect, Some(Dialect::Hosted));
+        assert_eq!(hosted.code.as_deref(), Some("RATE_LIMITED"));
+        let text = decode_error(
+            "get_task",
+            500,
+            &HeaderMap::new(),
+            br#"{"message":"Error received from the runwayml API","provider":"runwayml","error":"Internal boom","headers":{}}"#,
+            None,
+        );
+        assert_eq!(text.runway_error.as_deref(), Some("Internal boom"));
+        let html = decode_error(
+            "get_task",
+            502,
+            &HeaderMap::new(),
+            b"<html><body>Bad Gateway</body></html>",
+            None,
+        );
+        assert_eq!(
+            html.body_excerpt.as_deref(),
+            Some("<html><body>Bad Gateway</body></html>")
+        );
+        assert!(html.to_string().contains("HTTP 502"));
+    }
+}

@@ -1,0 +1,342 @@
+//! One error type for everything the SDK can report.
+//!
+//! Every variant says what happened and what to do, in one line. Errors raised after a task was
+//! created carry its [`TaskId`] ([`Error::task_id`]), so nothing the caller paid for is lost. No
+//! variant ever holds the API token: messages and body excerpts are redacted.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::envelope::Dialect;
+use crate::image_to_video::ValidationError;
+use crate::media::MediaError;
+use crate::task::{Task, TaskId};
+
+/// Every failure of this crate.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The client could not be configured (missing token, bad base URL, ...).
+    #[error("configuration error: {message}")]
+    Config {
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// A task id was rejected before any request was sent.
+    #[error("invalid task id {id:?}: {reason}")]
+    InvalidTaskId {
+        /// The id, shortened.
+        id: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// The image_to_video request broke one or more rules; nothing was sent.
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    /// An image could not be turned into a media URI; nothing was sent.
+    #[error(transparent)]
+    Media(#[from] MediaError),
+    /// LowCodeAPI or Runway answered with an error status.
+    #[error("{0}")]
+    Api(Box<ApiError>),
+    /// The request did not complete: connection refused, DNS failure, timeout, reset.
+    #[error("{0}")]
+    Transport(Box<TransportError>),
+    /// A success answer whose body could not be understood.
+    #[error("{0}")]
+    Decode(Box<DecodeError>),
+    /// The task ended as FAILED.
+    #[error("task {} failed{}: {}", .0.id, .0.failure_code.as_ref().map(|c| format!(" ({c})")).unwrap_or_default(), .0.failure.as_deref().unwrap_or("no reason given"))]
+    TaskFailed(Box<Task>),
+    /// The task ended as CANCELLED.
+    #[error("task {} was cancelled", .0.id)]
+    TaskCancelled(Box<Task>),
+    /// The task no longer exists (Runway answers 404 for deleted and cancelled tasks).
+    #[error(
+        "task {task_id} is gone: Runway no longer knows it (deleted, cancelled, or never created with this key)"
+    )]
+    TaskGone {
+        /// The task.
+        task_id: TaskId,
+    },
+    /// Waiting gave up; the task keeps running and can be waited on again.
+    #[error("gave up waiting for task {task_id} after {waited:?} (last status: {}); it is still running: wait again with its id{}", .last.as_ref().map(|t| t.status.as_str()).unwrap_or("unknown"), if *.cancelled { " (a cancel was requested)" } else { "" })]
+    WaitTimeout {
+        /// The task.
+        task_id: TaskId,
+        /// How long the wait lasted.
+        waited: Duration,
+        /// The last snapshot seen, if any poll succeeded.
+        last: Option<Box<Task>>,
+        /// Whether `cancel_on_timeout` asked Runway to cancel the task.
+        cancelled: bool,
+    },
+}
+
+impl Error {
+    /// The task this error is about, when there is one.
+    pub fn task_id(&self) -> Option<&TaskId> {
+        match self {
+            Self::Api(e) => e.task_id.as_ref(),
+            Self::Transport(e) => e.task_id.as_ref(),
+            Self::Decode(e) => e.task_id.as_ref(),
+            Self::TaskFailed(task) | Self::TaskCancelled(task) => Some(&task.id),
+            Self::TaskGone { task_id } | Self::WaitTimeout { task_id, .. } => Some(task_id),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status, for errors that came with one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Api(e) => Some(e.status),
+            Self::Decode(e) => Some(e.status),
+            _ => None,
+        }
+    }
+
+    /// The API answered 401: the token is missing or malformed.
+    pub fn is_unauthorized(&self) -> bool {
+        self.status() == Some(401)
+    }
+
+    /// The API answered 403: the token is unknown, has no Runway credential, or lacks access.
+    pub fn is_forbidden(&self) -> bool {
+        self.status() == Some(403)
+    }
+
+    /// The thing asked for does not exist (Runway's 404, or a task that is gone).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Self::TaskGone { .. }) || self.status() == Some(404)
+    }
+
+    /// The API answered 429.
+    pub fn is_rate_limited(&self) -> bool {
+        self.status() == Some(429)
+    }
+
+    /// The request timed out (the operation may or may not have happened).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Self::Transport(e) if e.kind == TransportKind::Timeout)
+            || matches!(self, Self::WaitTimeout { .. })
+    }
+
+    /// Trying the same call again later may succeed (429, 502, 503, 504, transport failures).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Api(e) => matches!(e.status, 429 | 502 | 503 | 504),
+            Self::Transport(_) => true,
+            _ => false,
+        }
+    }
+
+    /// How long the server asked to wait before retrying, when it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Api(e) => e.retry_after,
+            _ => None,
+        }
+    }
+
+    /// The API error details, when the server answered with an error status.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            Self::Api(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Attaches the task this error is about (for errors from calls that name a task).
+    pub(crate) fn with_task_id(mut self, id: &TaskId) -> Self {
+        match &mut self {
+            Self::Api(e) => e.task_id = Some(id.clone()),
+            Self::Transport(e) => e.task_id = Some(id.clone()),
+            Self::Decode(e) => e.task_id = Some(id.clone()),
+            _ => {}
+        }
+        self
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        Self::Config {
+            message: message.into(),
+        }
+    }
+}
+
+/// One entry of Runway's `issues[]`: which field broke which rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    /// Runway's code for the rule, e.g. `invalid_enum_value`.
+    pub code: Option<String>,
+    /// The field path, e.g. `["promptImage", 0, "uri"]` as `promptImage[0].uri`.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// An error answer from LowCodeAPI or Runway, decoded from either dialect.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// The operation that failed, e.g. `get_task`.
+    pub operation: &'static str,
+    /// The HTTP status.
+    pub status: u16,
+    /// Which LowCodeAPI dialect answered, when the body said.
+    pub dialect: Option<Dialect>,
+    /// LowCodeAPI's own message (hosted `data.error.message`, self-hosted `message`).
+    pub message: Option<String>,
+    /// Runway's `error` message, when the body carried Runway's error.
+    pub runway_error: Option<String>,
+    /// Runway's `issues[]`, for validation errors.
+    pub issues: Vec<Issue>,
+    /// Runway's `docUrl`.
+    pub doc_url: Option<String>,
+    /// An error code (hosted `data.error.code`, self-hosted `error.code`).
+    pub code: Option<String>,
+    /// How long the server asked to wait (HTTP `Retry-After`, or the self-hosted body's
+    /// `headers["retry-after"]`).
+    pub retry_after: Option<Duration>,
+    /// The answer was a routing miss (`404 {"message":"Not Found"}` with no provider payload):
+    /// this server does not route this URL at all.
+    pub routing_miss: bool,
+    /// The task the call was about.
+    pub task_id: Option<TaskId>,
+    /// A bounded, redacted excerpt of the body, for bodies that were not understood.
+    pub body_excerpt: Option<String>,
+}
+
+impl ApiError {
+    fn hint(&self) -> &'static str {
+        match self.status {
+            _ if self.routing_miss => {
+                "check the base URL: it should end in /runwayml (e.g. https://api.lowcodeapi.com/runwayml)"
+            }
+            401 => "set LOWCODEAPI_API_TOKEN to your LowCodeAPI token (it starts with at_)",
+            403 => "check the token, and that runwayml is authorized for it in LowCodeAPI",
+            429 => "slow down and retry later",
+            400 | 422 => "fix the request",
+            500..=599 => "retry later",
+            _ => "",
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failed with HTTP {}", self.operation, self.status)?;
+        if let Some(id) = &self.task_id {
+            write!(f, " for task {id}")?;
+        }
+        let mut said = false;
+        for text in [&self.runway_error, &self.message].into_iter().flatten() {
+            if !said {
+                write!(f, ": {text}")?;
+                said = true;
+            }
+        }
+        if !said && let Some(excerpt) = &self.body_excerpt {
+            write!(f, ": {excerpt}")?;
+        }
+        if let Some(code) = &self.code {
+            write!(f, " [{code}]")?;
+        }
+        for issue in &self.issues {
+            write!(f, "; {}: {}", issue.path, issue.message)?;
+        }
+        if let Some(after) = self.retry_after {
+            write!(f, "; retry after {}s", after.as_secs_f64().ceil())?;
+        }
+        if let Some(url) = &self.doc_url {
+            write!(f, " (see {url})")?;
+        }
+        let hint = self.hint();
+        if !hint.is_empty() {
+            write!(f, " — {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// What kind of transport failure happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportKind {
+    /// No connection could be made (refused, DNS failure): nothing was sent.
+    Connect,
+    /// The request or its answer took longer than the timeout: it may have been processed.
+    Timeout,
+    /// Anything else: reset connections, broken bodies, TLS failures.
+    Other,
+}
+
+/// A request that did not complete.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct TransportError {
+    /// The operation, e.g. `image_to_video`.
+    pub operation: &'static str,
+    /// What went wrong.
+    pub kind: TransportKind,
+    /// The underlying error, with the URL and token removed.
+    pub message: String,
+    /// The task the call was about.
+    pub task_id: Option<TaskId>,
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            TransportKind::Connect => "could not connect",
+            TransportKind::Timeout => "timed out",
+            TransportKind::Other => "failed in transit",
+        };
+        write!(f, "{} {what}", self.operation)?;
+        if let Some(id) = &self.task_id {
+            write!(f, " for task {id}")?;
+        }
+        write!(f, ": {}", self.message)?;
+        match (self.kind, self.operation) {
+            (TransportKind::Timeout, "image_to_video") => write!(
+                f,
+                " — the task may have been created; it was not submitted again to avoid a \
+                 duplicate charge"
+            ),
+            (TransportKind::Connect, _) => {
+                write!(f, " — check the base URL and the network")
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A success answer whose body could not be decoded.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct DecodeError {
+    /// The operation, e.g. `get_task`.
+    pub operation: &'static str,
+    /// The HTTP status.
+    pub status: u16,
+    /// What the decoder said.
+    pub message: String,
+    /// A bounded, redacted excerpt of the body.
+    pub body_excerpt: String,
+    /// The task the call was about.
+    pub task_id: Option<TaskId>,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} answered HTTP {} with a body that could not be decoded",
+            self.operation, self.status
+        )?;
+        if let Some(id) = &self.task_id {
+            write!(f, " for task {id}")?;
+        }
+        write!(f, ": {}; body starts: {}", self.message, self.body_excerpt)
+    }
+}

@@ -1,0 +1,74 @@
+//! LowCodeAPI's two URL formats and the per-client memory of which one works.
+//!
+//! New Format keeps path parameters in the path (`/v1/tasks/{id}`); Old Format moves them to the
+//! query and keeps the parameter's name as a literal segment (`/v1/tasks/id?id=…`). LowCodeAPI
+//! says to try New first, fall back to Old on a routing miss, and remember what worked. The
+//! self-hosted server only routes the Old Format.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+/// Which URL format a client uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UrlFormat {
+    /// Try New, fall back to Old on a routing miss, and remember what worked (the default).
+    #[default]
+    Auto,
+    /// Always the New Format (`/v1/tasks/{id}`).
+    New,
+    /// Always the Old Format (`/v1/tasks/id?id={id}`).
+    Old,
+}
+
+/// What a client knows about the URL format (see [`crate::Client::url_format`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UrlFormatState {
+    /// No answer has proved a format yet: the next call tries New first.
+    Unsettled,
+    /// Calls use the New Format.
+    New,
+    /// Calls use the Old Format.
+    Old,
+}
+
+const UNSETTLED: u8 = 0;
+const NEW: u8 = 1;
+const OLD: u8 = 2;
+
+/// Shared by every clone of a client.
+#[derive(Debug)]
+pub(crate) struct FormatMemory {
+    state: AtomicU8,
+}
+
+impl FormatMemory {
+    pub(crate) fn new(format: UrlFormat) -> Self {
+        let state = match format {
+            UrlFormat::Auto => UNSETTLED,
+            UrlFormat::New => NEW,
+            UrlFormat::Old => OLD,
+        };
+        Self {
+            state: AtomicU8::new(state),
+        }
+    }
+
+    pub(crate) fn get(&self) -> UrlFormatState {
+        match self.state.load(Ordering::Acquire) {
+            NEW => UrlFormatState::New,
+            OLD => UrlFormatState::Old,
+            _ => UrlFormatState::Unsettled,
+        }
+    }
+
+    /// Settles the format if nothing settled it yet; true when this call did.
+    pub(crate) fn settle(&self, format: UrlFormatState) -> bool {
+        let value = match format {
+            UrlFormatState::New => NEW,
+            UrlFormatState::Old => OLD,
+            UrlFormatState::Unsettled => return false,
+        };
+        self.state
+            .compare_exchange(UNSETTLED, value, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+}
