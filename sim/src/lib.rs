@@ -25,28 +25,36 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use lowcodeapi_runwayml_sim::{DEFAULT_TOKEN, Dialect, Fault, Outcome, Route, Simulator, UrlFormats};
+//! use lowcodeapi_runwayml_sim::{DEFAULT_TOKEN, Dialect, Fault, Outcome, Route, Simulator};
+//! use serde_json::{Value, json};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> std::io::Result<()> {
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let sim = Simulator::builder()
-//!     .dialect(Dialect::SelfHosted)
-//!     .url_formats(UrlFormats::OldOnly)
-//!     .manual_clock()
+//!     .dialect(Dialect::SelfHosted) // Old Format only, like the real self-hosted server
+//!     .manual_clock()               // simulated time moves only with sim.advance()
 //!     .start()
 //!     .await?;
-//! // The next create is rate-limited once; the task after that fails.
+//! // The next create is rate-limited; the task after that fails moderation.
 //! sim.fault(Route::CreateTask, Fault::RateLimited { retry_after: Duration::from_secs(2) });
 //! sim.next_outcome(Outcome::fail("SAFETY.INPUT.TEXT", "The prompt was flagged"));
 //!
-//! // Point a client at sim.base_url() with ?api_token=DEFAULT_TOKEN, e.g.:
-//! let url = format!("{}/v1/image_to_video?api_token={DEFAULT_TOKEN}", sim.base_url());
-//! # let _ = url;
-//! // … the client creates a task, retries after the 429, polls …
-//! sim.advance(Duration::from_secs(60)); // every task is finished now
+//! // Any HTTP client will do; an SDK client takes sim.base_url() and DEFAULT_TOKEN.
+//! let http = reqwest::Client::builder().no_proxy().build()?;
+//! let create = sim.url(&format!("/v1/image_to_video?api_token={DEFAULT_TOKEN}"));
+//! let body = json!({"model": "gen4_turbo", "promptImage": "https://example.com/a.jpg", "ratio": "1280:720"});
+//! assert_eq!(http.post(&create).json(&body).send().await?.status(), 429);
+//! let created: Value = http.post(&create).json(&body).send().await?.json().await?;
+//! let id = created["result"]["id"].as_str().unwrap();
 //!
-//! assert_eq!(sim.count(Route::GetTask), 0);
-//! assert!(sim.tasks().is_empty());
+//! sim.advance(Duration::from_secs(60)); // past the default 22-second timeline
+//! let get = sim.url(&format!("/v1/tasks/id?id={id}&api_token={DEFAULT_TOKEN}"));
+//! let task: Value = http.get(&get).send().await?.json().await?;
+//! assert_eq!(task["result"]["status"], "FAILED");
+//! assert_eq!(task["result"]["failureCode"], "SAFETY.INPUT.TEXT");
+//!
+//! assert_eq!(sim.count(Route::CreateTask), 2);
+//! assert_eq!(sim.accepted_creates(), 1); // exactly one task for one accepted create
 //! sim.shutdown().await;
 //! # Ok(())
 //! # }

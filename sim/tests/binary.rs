@@ -1,0 +1,70 @@
+//! The `lowcodeapi-runwayml-sim` binary starts, prints its base URL and token, and serves.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use common::*;
+
+/// Kills the child even when an assertion fails.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn prints_base_url_and_token_then_serves() {
+    let mut child = Child(
+        Command::new(env!("CARGO_BIN_EXE_lowcodeapi-runwayml-sim"))
+            .args([
+                "--port",
+                "0",
+                "--dialect",
+                "self-hosted",
+                "--time-scale",
+                "1000",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn the binary"),
+    );
+    let stdout = child.0.stdout.take().unwrap();
+    let lines: Vec<String> = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .take(4)
+        .collect();
+    assert!(
+        lines[0].contains("self-hosted dialect, URL formats: old"),
+        "{lines:?}"
+    );
+    let base = lines[1].strip_prefix("base URL: ").expect("base URL line");
+    assert!(base.starts_with("http://127.0.0.1:") && base.ends_with("/runwayml"));
+    assert_eq!(lines[2], format!("token:    {TOKEN}"));
+
+    let id = create(base).await;
+    let a = send(
+        "GET",
+        &format!("{base}/v1/tasks/id?id={id}&api_token={TOKEN}"),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, 200);
+    assert_eq!(a.json()["provider"], "runwayml");
+}
+
+#[test]
+fn rejects_unknown_options() {
+    let out = Command::new(env!("CARGO_BIN_EXE_lowcodeapi-runwayml-sim"))
+        .args(["--dialect", "cloud"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown dialect"));
+}
