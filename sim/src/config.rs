@@ -52,7 +52,8 @@ pub enum UrlFormat {
 
 /// Which URL formats the simulator routes. A format that is off answers the routing miss
 /// `404 {"message":"Not Found"}`, with no token check, like the self-hosted server does for the
-/// New Format.
+/// New Format. (With only the New Format, `/v1/tasks/id` without an `id` query parameter is a
+/// New Format request for a task called `id`.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum UrlFormats {
     /// Only `/v1/tasks/{id}`.

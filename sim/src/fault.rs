@@ -48,6 +48,10 @@ impl Route {
 ///   [`NoContentHang`](Fault::NoContentHang), [`MalformedJson`](Fault::MalformedJson),
 ///   [`TruncatedBody`](Fault::TruncatedBody), [`HugeBody`](Fault::HugeBody).
 ///
+/// Statuses given to [`Status`](Fault::Status), [`Html`](Fault::Html) and
+/// [`UpstreamText`](Fault::UpstreamText) are clamped to `200..=599`. Faults queued on
+/// [`Route::NotFound`] never fire.
+///
 /// [`Delay`](Fault::Delay) is of the second family too: the work is done at once, only the
 /// answer is late.
 #[derive(Clone, Debug, PartialEq)]
@@ -106,7 +110,8 @@ pub enum Fault {
     /// body but only the first half of it, then closes the connection.
     TruncatedBody,
     /// Processes the request and answers its normal status and body, padded to at least `bytes`
-    /// bytes: a JSON object gains a last field `"padding":"xxx…"` (still valid JSON).
+    /// bytes (at most 256 MiB): a JSON object gains a last field `"padding":"xxx…"` (still valid
+    /// JSON); other bodies get trailing spaces.
     HugeBody {
         /// The minimum size of the body.
         bytes: usize,

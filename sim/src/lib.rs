@@ -74,7 +74,11 @@
 //!   ([`Builder::hosted_delete`]).
 //! - Hosted documents (`/openapi`, `/definition`) are served unwrapped, as the document itself,
 //!   in both dialects, without a token check.
-//! - The routing miss `404 {"message":"Not Found"}` is the same in both dialects.
+//! - The routing miss `404 {"message":"Not Found"}` is the same in both dialects. Hosted paths
+//!   match exactly (case and trailing slash count); self-hosted ones ignore both.
+//! - The self-hosted 401's `error.logging` is `{"method","status_code","message","path","headers","query"}`,
+//!   the fields the open-source server fills in (`path` is the full request path; `headers` as
+//!   Node gives them, lower-cased, repeats joined with `, `; `query` as Express parses it).
 //! - Hosted error bodies for Runway's validation errors keep `issues` and `docUrl` next to
 //!   `message` and `code`: `{"data":{"error":{"message":"Validation of body failed","code":"BAD_REQUEST","issues":[…],"docUrl":"…"}}}`.
 //! - The upstream headers echoed by the self-hosted envelope are only `content-type` (and
@@ -450,9 +454,13 @@ impl Simulator {
             .with_state(|s| s.log.iter().filter(|r| predicate(r)).count())
     }
 
-    /// Empties the request log (tasks and faults stay).
+    /// Empties the request log (tasks and faults stay), e.g. between phases of a soak test.
+    /// [`LoggedRequest::index`] keeps counting from where it was.
     pub fn clear_requests(&self) {
-        self.shared.with_state(|s| s.log.clear());
+        self.shared.with_state(|s| {
+            s.log_cleared += s.log.len();
+            s.log.clear();
+        });
     }
 
     /// Every task created so far, oldest first, including removed ones.

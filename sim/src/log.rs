@@ -14,7 +14,9 @@ use crate::fault::{Fault, Route};
 /// sent. Do not print a log entry where a real token could be.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LoggedRequest {
-    /// Its position in the log, from 0.
+    /// Its number, from 0, in arrival order; its position in
+    /// [`Simulator::requests`](crate::Simulator::requests) until
+    /// [`clear_requests`](crate::Simulator::clear_requests) is called (numbers keep counting).
     pub index: usize,
     /// `GET`, `POST`, `DELETE`, …
     pub method: String,

@@ -29,6 +29,14 @@ use crate::wire::{self, Reply, Upstream};
 /// Request bodies past this answer 413 (a 5 MB data URI must still fit).
 const MAX_REQUEST_BODY: usize = 32 * 1024 * 1024;
 
+/// The largest body [`Fault::HugeBody`] makes.
+pub(crate) const MAX_HUGE_BODY: usize = 256 * 1024 * 1024;
+
+/// Statuses a fault may answer: a final (non-1xx) status hyper can send.
+fn fault_status(status: u16) -> u16 {
+    status.clamp(200, 599)
+}
+
 /// Accepts connections until `stop` fires (or its sender is dropped), then closes them all.
 pub(crate) async fn serve(
     listener: TcpListener,
@@ -172,6 +180,11 @@ pub(crate) fn route(
                 task_id: id,
             }
         }
+        // With the Old Format off, `/v1/tasks/id?id=…` is an Old Format request all the same:
+        // a routing miss. Without an `id` parameter it names a task called "id".
+        (_, "/v1/tasks/id") if task_route.is_some() && query.iter().any(|(k, _)| k == "id") => {
+            Routed::to(Route::NotFound)
+        }
         (_, r) if task_route.is_some() && r.starts_with("/v1/tasks/") => {
             let segment = rest_original.get("/v1/tasks/".len()..).unwrap_or_default();
             if segment.is_empty() || segment.contains('/') || !config.formats.allows(UrlFormat::New)
@@ -291,18 +304,18 @@ async fn process(shared: &Shared, index: usize, req: &Req, routed: &Routed) -> A
             );
         }
         Some(Fault::Status(status)) => {
-            let status = (*status).clamp(100, 999);
+            let status = fault_status(*status);
             return Action::Reply(
                 wire::render(config, Upstream::error(status, wire::reason(status))),
                 None,
             );
         }
         Some(Fault::Html(status)) => {
-            return Action::Reply(wire::html_page((*status).clamp(100, 999)), None);
+            return Action::Reply(wire::html_page(fault_status(*status)), None);
         }
         Some(Fault::UpstreamText { status, body }) => {
             let up = Upstream {
-                status: (*status).clamp(100, 999),
+                status: fault_status(*status),
                 body: wire::UpBody::Text(body.clone()),
                 retry_after: None,
             };
@@ -533,6 +546,7 @@ fn malformed(mut reply: Reply) -> Reply {
 }
 
 fn pad(mut reply: Reply, bytes: usize) -> Reply {
+    let bytes = bytes.min(MAX_HUGE_BODY);
     let body = &reply.body;
     const FIELD: &[u8] = b",\"padding\":\"\"}";
     if body.len() >= bytes {

@@ -78,6 +78,8 @@ pub(crate) struct State {
     pub(crate) tasks: Vec<Task>,
     pub(crate) task_index: HashMap<String, usize>,
     pub(crate) log: Vec<LoggedRequest>,
+    /// How many entries `clear_requests` removed: indexes keep counting from there.
+    pub(crate) log_cleared: usize,
     pub(crate) faults: Vec<FaultRule>,
     /// Fired counts of faults no longer queued, for [`crate::FaultHandle::fired`].
     pub(crate) retired_faults: HashMap<u64, u64>,
@@ -100,6 +102,7 @@ impl State {
             tasks: Vec::new(),
             task_index: HashMap::new(),
             log: Vec::new(),
+            log_cleared: 0,
             faults: Vec::new(),
             retired_faults: HashMap::new(),
             next_fault_id: 0,
@@ -139,26 +142,28 @@ impl Shared {
         entry.at = self.clock.real_elapsed();
         entry.sim_at = self.clock.now();
         self.with_state(|s| {
-            entry.index = s.log.len();
+            entry.index = s.log_cleared + s.log.len();
+            let index = entry.index;
             s.log.push(entry);
-            s.log.len() - 1
+            index
         })
     }
 
-    pub(crate) fn record_fault(&self, index: usize, fault: &Fault) {
+    fn with_entry(&self, index: usize, f: impl FnOnce(&mut LoggedRequest)) {
         self.with_state(|s| {
-            if let Some(e) = s.log.get_mut(index) {
-                e.fault = Some(fault.clone());
+            let position = index.checked_sub(s.log_cleared);
+            if let Some(e) = position.and_then(|p| s.log.get_mut(p)) {
+                f(e);
             }
         });
     }
 
+    pub(crate) fn record_fault(&self, index: usize, fault: &Fault) {
+        self.with_entry(index, |e| e.fault = Some(fault.clone()));
+    }
+
     pub(crate) fn record_status(&self, index: usize, status: u16) {
-        self.with_state(|s| {
-            if let Some(e) = s.log.get_mut(index) {
-                e.status = Some(status);
-            }
-        });
+        self.with_entry(index, |e| e.status = Some(status));
     }
 
     /// The fault to fire on a request for `route`, if any; counts it.

@@ -67,7 +67,7 @@ pub struct TaskInfo {
     pub prompt_text: Option<String>,
     /// The create request's body, as received.
     pub request: serde_json::Value,
-    /// The index, in [`Simulator::requests`](crate::Simulator::requests), of the create that made it.
+    /// The [`LoggedRequest::index`](crate::LoggedRequest::index) of the create that made it.
     pub create_request: usize,
     /// How it ends (or ended).
     pub outcome: Outcome,

@@ -71,7 +71,9 @@ impl Upstream {
     }
 
     pub(crate) fn rate_limited(retry_after: Duration) -> Upstream {
-        let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+        let secs = retry_after
+            .as_secs()
+            .saturating_add(u64::from(retry_after.subsec_nanos() > 0));
         Upstream {
             retry_after: Some(secs),
             ..Upstream::error(429, RATE_LIMIT_MESSAGE)

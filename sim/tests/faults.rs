@@ -251,3 +251,25 @@ async fn probability_is_seeded() {
     let failures = a.iter().filter(|&&s| s == 503).count();
     assert!((8..=32).contains(&failures), "{failures} of 40");
 }
+
+#[tokio::test]
+async fn extreme_fault_parameters_are_tamed() {
+    let sim = hosted().await;
+    let url = sim.url(&format!("/v1/tasks/x?api_token={TOKEN}"));
+    sim.fault(Route::GetTask, Fault::Status(42));
+    assert_eq!(send("GET", &url, None).await.status, 200);
+    sim.fault(Route::GetTask, Fault::Html(1000));
+    assert_eq!(send("GET", &url, None).await.status, 599);
+    sim.fault(
+        Route::GetTask,
+        Fault::RateLimited {
+            retry_after: Duration::MAX,
+        },
+    );
+    let a = send("GET", &url, None).await;
+    assert_eq!(a.header("retry-after"), Some(u64::MAX.to_string().as_str()));
+    // Never fires: routing misses are answered before faults are looked at.
+    let never = sim.fault(Route::NotFound, Fault::Status(500)).always();
+    assert_eq!(send("GET", &sim.url("/nowhere"), None).await.status, 404);
+    assert_eq!(never.fired(), 0);
+}

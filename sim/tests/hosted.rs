@@ -83,13 +83,24 @@ async fn a_switched_off_format_is_a_routing_miss() {
         .await
         .unwrap();
     let id = create(sim.base_url()).await;
+    // An Old Format request: the routing miss, no token check.
+    for url in [
+        sim.url(&format!("/v1/tasks/id?id={id}&api_token={TOKEN}")),
+        sim.url(&format!("/v1/tasks/id?id={id}")),
+    ] {
+        let a = send("GET", &url, None).await;
+        assert_eq!(
+            (a.status, a.body.as_str()),
+            (404, r#"{"message":"Not Found"}"#)
+        );
+    }
+    // Without an `id` parameter, `/v1/tasks/id` names a task called "id".
     let a = send(
         "GET",
-        &sim.url(&format!("/v1/tasks/id?id={id}&api_token={TOKEN}")),
+        &sim.url(&format!("/v1/tasks/id?api_token={TOKEN}")),
         None,
     )
     .await;
-    // With only the New Format, `/v1/tasks/id` names a task called "id".
     assert_eq!(a.status, 404);
     assert_eq!(
         a.body,

@@ -61,6 +61,12 @@ async fn the_log_keeps_what_arrived() {
     sim.clear_requests();
     assert!(sim.requests().is_empty());
     assert_eq!(sim.tasks().len(), 1);
+    // Numbers keep counting after a clear, so tasks still point at their creates.
+    let second = create(sim.base_url()).await;
+    let log = sim.requests();
+    assert_eq!(log[0].index, 3);
+    assert_eq!(sim.task(&second).unwrap().create_request, 3);
+    assert_eq!(log[0].status, Some(200));
 }
 
 #[tokio::test]
