@@ -165,29 +165,6 @@ impl From<f64> for J {
     }
 }
 
-impl From<&serde_json::Value> for J {
-    /// Keys come in whatever order `serde_json` keeps; use only where order is not promised.
-    fn from(v: &serde_json::Value) -> J {
-        use serde_json::Value;
-        match v {
-            Value::Null => J::Null,
-            Value::Bool(b) => J::Bool(*b),
-            Value::Number(n) => {
-                if let Some(i) = n.as_i64() {
-                    J::Int(i.into())
-                } else if let Some(u) = n.as_u64() {
-                    J::Int(u.into())
-                } else {
-                    J::Num(n.as_f64().unwrap_or(f64::NAN))
-                }
-            }
-            Value::String(s) => J::Str(s.clone()),
-            Value::Array(a) => J::Arr(a.iter().map(J::from).collect()),
-            Value::Object(o) => J::Obj(o.iter().map(|(k, v)| (k.clone(), J::from(v))).collect()),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -187,7 +187,6 @@ async fn delay_then_answer() {
             .unwrap_err()
             .is_timeout()
     );
-    tokio::time::sleep(Duration::from_millis(250)).await;
     assert_eq!(sim.accepted_creates(), 2);
 }
 
