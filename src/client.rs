@@ -11,6 +11,7 @@ use secrecy::SecretString;
 use crate::error::{DecodeError, Error, TransportError, TransportKind};
 use crate::format::{UrlFormat, UrlFormatState};
 use crate::generated;
+use crate::image_to_video::{ImageToVideo, ValidationError};
 use crate::redact::{excerpt, redact};
 use crate::retry::RetryPolicy;
 use crate::task::{Task, TaskId};
@@ -325,6 +326,35 @@ impl Client {
             }
             Err(e) => Err(e.with_task_id(id)),
         }
+    }
+
+    /// Starts generating a video from an image; returns the new task (poll it with
+    /// [`Client::wait`] or [`Client::watch`]).
+    ///
+    /// The request is checked against the per-model rules first (unless
+    /// [`ImageToVideo::skip_validation`] was called): every violation is reported at once and
+    /// nothing is sent. Retries never submit the task twice (see [`Client::create_image_to_video_raw`]).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: lowcodeapi_runwayml::Client) -> Result<(), lowcodeapi_runwayml::Error> {
+    /// use lowcodeapi_runwayml::{ImageToVideo, Model, PromptImage, Ratio};
+    /// let task = client
+    ///     .image_to_video(
+    ///         ImageToVideo::new(Model::Gen4Turbo, PromptImage::url("https://example.com/a.jpg")?)
+    ///             .prompt_text("the camera pulls back slowly")
+    ///             .ratio(Ratio::W1280H720)
+    ///             .duration(5),
+    ///     )
+    ///     .await?;
+    /// let video = client.wait(&task).await?;
+    /// println!("{}", video.output[0]);
+    /// # Ok(()) }
+    /// ```
+    pub async fn image_to_video(&self, request: ImageToVideo) -> Result<crate::CreatedTask, Error> {
+        let body = request.validated_body()?;
+        let typed: generated::types::ImageToVideoRequest = serde_json::from_value(body)
+            .map_err(|e| Error::Validation(ValidationError::single("body", e.to_string())))?;
+        self.create_image_to_video_raw(&typed).await
     }
 
     /// The raw create operation: sends an image_to_video body as is (no client-side rules) and

@@ -788,6 +788,16 @@ fn join(violations: &[Violation]) -> String {
 }
 
 impl ValidationError {
+    /// One violation, for checks made outside the rules table.
+    pub(crate) fn single(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            violations: vec![Violation {
+                path: path.into(),
+                message: message.into(),
+            }],
+        }
+    }
+
     /// The violations, in body order (model, promptImage, promptText, ratio, duration, seed,
     /// contentModeration, then extras in key order).
     pub fn violations(&self) -> &[Violation] {

@@ -13,6 +13,7 @@ mod redact;
 mod retry;
 mod task;
 mod transport;
+mod wait;
 
 pub use client::{BASE_URL_ENV, CancelOutcome, Client, ClientBuilder, DEFAULT_BASE_URL, TOKEN_ENV};
 pub use envelope::Dialect;
@@ -23,3 +24,4 @@ pub use media::{MediaError, MediaUri};
 pub use retry::RetryPolicy;
 pub use task::{CreatedTask, FailureCode, MAX_TASK_ID_LEN, Task, TaskId, TaskStatus};
 pub use transport::{Transport, USER_AGENT};
+pub use wait::{PollSchedule, Wait, Watch};
