@@ -766,7 +766,8 @@ fn getters_return_what_was_set() {
 
 #[test]
 fn the_table_has_a_row_per_known_model() {
-    assert_eq!(MODEL_RULES.len(), Model::KNOWN.len());
+    // Rows may exist without a named variant (a new model is a one-row change), not the reverse.
+    assert!(MODEL_RULES.len() >= Model::KNOWN.len());
     for model in Model::KNOWN {
         assert!(model.rules().is_some(), "{model}");
     }
