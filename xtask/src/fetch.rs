@@ -44,6 +44,8 @@ pub struct FetchOptions {
     pub from: Option<PathBuf>,
     /// Bound on connecting and on each whole request.
     pub timeout: Duration,
+    /// A note to record in the provenance (e.g. where a `--from` file came from).
+    pub note: Option<String>,
 }
 
 impl Default for FetchOptions {
@@ -53,6 +55,7 @@ impl Default for FetchOptions {
             provider: DEFAULT_PROVIDER.to_owned(),
             from: None,
             timeout: Duration::from_secs(30),
+            note: None,
         }
     }
 }
@@ -186,10 +189,14 @@ pub fn run(root: &Path, options: &FetchOptions, check: bool) -> anyhow::Result<E
 /// Get a validated document: from `options.from` if set, else from the network.
 pub fn fetch(options: &FetchOptions) -> anyhow::Result<Fetched> {
     check_provider(&options.provider)?;
-    match &options.from {
-        Some(path) => read_file(path, &options.provider),
-        None => fetch_network(options),
+    let mut fetched = match &options.from {
+        Some(path) => read_file(path, &options.provider)?,
+        None => fetch_network(options)?,
+    };
+    if let Some(note) = &options.note {
+        fetched.notes.push(note.clone());
     }
+    Ok(fetched)
 }
 
 /// Read and validate a local document (`--from`).

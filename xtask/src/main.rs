@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use xtask::{check, fetch, paths, prepare};
 
 #[derive(Parser)]
-#[command(name = "xtask", about = "Spec pipeline for the lowcodeapi-runwayml SDK", version)]
+#[command(
+    name = "xtask",
+    about = "Spec pipeline for the lowcodeapi-runwayml SDK",
+    version
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -33,6 +37,9 @@ enum Command {
         /// Give up on a request after this many seconds.
         #[arg(long, default_value_t = 30)]
         timeout: u64,
+        /// A note recorded in the provenance file (e.g. where a --from file came from).
+        #[arg(long)]
+        note: Option<String>,
     },
     /// Turn the pin plus spec/overlay.yaml into spec/openapi.json.
     Prepare,
@@ -50,12 +57,14 @@ fn main() -> ExitCode {
             from,
             check,
             timeout,
+            note,
         } => {
             let options = fetch::FetchOptions {
                 base,
                 provider,
                 from,
                 timeout: Duration::from_secs(timeout),
+                note,
             };
             fetch::run(&root, &options, check)
         }
