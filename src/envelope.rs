@@ -225,7 +225,12 @@ pub(crate) fn decode_error(
             }
             error.message = text(value.get("message"));
             match value.get("error") {
-                Some(Value::String(runway)) => error.runway_error = Some(runway.clone()),
+                Some(Value::String(runway)) => {
+                    error.runway_error = Some(runway.clone());
+                    // A bare Runway body: `issues` and `docUrl` sit next to `error`.
+                    error.issues = issues(value.get("issues"));
+                    error.doc_url = text(value.get("docUrl"));
+                }
                 Some(runway @ Value::Object(_)) => {
                     error.runway_error = text(runway.get("error")).or_else(|| {
                         // Self-hosted transport failures carry {"message": …} as the error.
