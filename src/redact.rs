@@ -48,7 +48,14 @@ fn mask_after(text: &str, key: &str, end: impl Fn(char) -> bool) -> String {
 /// A bounded excerpt of a body for error messages: at most `limit` bytes, on a char boundary,
 /// redacted, with control characters flattened so the message stays on one line.
 pub fn excerpt(body: &[u8], limit: usize, token: Option<&str>) -> String {
-    let text = String::from_utf8_lossy(body);
+    // Redact before cutting: a token straddling the cut would otherwise survive as a prefix that
+    // `redact` no longer recognises. Only a token's length (and an `api_token=` key) past the
+    // limit is needed for that, so a huge body is never copied whole.
+    let window = limit
+        .saturating_add(token.map_or(0, str::len))
+        .saturating_add("api_token=".len());
+    let text = String::from_utf8_lossy(&body[..body.len().min(window)]);
+    let text = redact(&text, token);
     let mut cut = text.len().min(limit);
     while !text.is_char_boundary(cut) {
         cut -= 1;
@@ -57,10 +64,10 @@ pub fn excerpt(body: &[u8], limit: usize, token: Option<&str>) -> String {
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
-    if cut < text.len() {
+    if cut < text.len() || body.len() > window {
         short.push('…');
     }
-    redact(&short, token)
+    short
 }
 
 #[cfg(test)]
@@ -95,5 +102,20 @@ mod tests {
         let short = excerpt(body.as_bytes(), 101, None);
         assert!(short.len() <= 101 + '…'.len_utf8());
         assert_eq!(excerpt(b"a\nb", 10, None), "a b");
+    }
+
+    #[test]
+    fn a_token_cut_by_the_excerpt_leaves_no_prefix() {
+        let token = "at_secret123";
+        for pad in 0..20 {
+            let body = format!("{}Bearer {token} and more", "x".repeat(pad));
+            let short = excerpt(body.as_bytes(), 12, Some(token));
+            assert!(!short.contains("at_s"), "{short:?}");
+            let body = format!("{}?api_token={token}&id=1", "x".repeat(pad));
+            let short = excerpt(body.as_bytes(), 15, Some("other"));
+            assert!(!short.contains("at_s"), "{short:?}");
+        }
+        assert_eq!(excerpt(b"short", 300, Some(token)), "short");
+        assert_eq!(excerpt(&[b'y'; 1000], 3, Some(token)), "yyy…");
     }
 }
