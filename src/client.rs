@@ -368,8 +368,10 @@ impl Client {
         body: &generated::types::ImageToVideoRequest,
     ) -> Result<crate::CreatedTask, Error> {
         let raw = &self.raw;
+        // No path parameters: both URL formats are the same URL, and a success here proves
+        // nothing about how task URLs are routed, so the format is neither probed nor settled.
         let created = self
-            .routed("image_to_video", |_| raw.image_to_video(body))
+            .finish("image_to_video", raw.image_to_video(body).await)
             .await?
             .into_inner();
         Ok(crate::CreatedTask {

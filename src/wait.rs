@@ -550,6 +550,10 @@ mod tests {
             .unwrap();
         assert_eq!(done.status, TaskStatus::Succeeded);
         let times = script.poll_times();
+        println!(
+            "a 60 s task with the default schedule: {} polls at {times:.1?}",
+            times.len()
+        );
         // First poll after 5–6 s, then every 5–6 s: never faster than Runway's five seconds.
         assert!(
             times[0] >= Duration::from_secs(5) && times[0] <= Duration::from_secs(6),

@@ -62,16 +62,18 @@ async fn keyframes_and_extra_fields_pass_through_unchanged() {
     let server = MockServer::start_async().await;
     let create = server
         .mock_async(|when, then| {
-            when.method(POST).path("/v1/image_to_video").json_body(json!({
-                "model": "veo3.1",
-                "promptImage": [
-                    {"uri": "https://example.com/first.jpg", "position": "first"},
-                    {"uri": "https://example.com/last.jpg", "position": "last"}
-                ],
-                "ratio": "1280:720",
-                "duration": 8,
-                "audio": false
-            }));
+            when.method(POST)
+                .path("/v1/image_to_video")
+                .json_body(json!({
+                    "model": "veo3.1",
+                    "promptImage": [
+                        {"uri": "https://example.com/first.jpg", "position": "first"},
+                        {"uri": "https://example.com/last.jpg", "position": "last"}
+                    ],
+                    "ratio": "1280:720",
+                    "duration": 8,
+                    "audio": false
+                }));
             then.status(200).json_body(json!({
                 "message": "Request completed", "provider": "runwayml",
                 "result": {"id": "task-2"}, "response_headers": {}
@@ -121,7 +123,11 @@ async fn an_invalid_request_sends_nothing_and_reports_every_violation() {
         .collect();
     assert_eq!(paths, ["promptText", "ratio", "duration", "seed"]);
     assert_eq!(error.task_id(), None);
-    assert_eq!(any.calls_async().await, 0, "nothing may be sent for an invalid request");
+    assert_eq!(
+        any.calls_async().await,
+        0,
+        "nothing may be sent for an invalid request"
+    );
 }
 
 #[tokio::test]
@@ -129,12 +135,15 @@ async fn skipping_validation_sends_an_unknown_model_unchanged() {
     let server = MockServer::start_async().await;
     let create = server
         .mock_async(|when, then| {
-            when.method(POST).path("/v1/image_to_video").json_body(json!({
-                "model": "gen9_preview",
-                "promptImage": "https://example.com/a.jpg",
-                "duration": 99
-            }));
-            then.status(200).json_body(json!({"data": {"id": "task-3"}}));
+            when.method(POST)
+                .path("/v1/image_to_video")
+                .json_body(json!({
+                    "model": "gen9_preview",
+                    "promptImage": "https://example.com/a.jpg",
+                    "duration": 99
+                }));
+            then.status(200)
+                .json_body(json!({"data": {"id": "task-3"}}));
         })
         .await;
     let created = client(&server)
@@ -173,11 +182,64 @@ async fn runways_400_comes_back_with_its_issues() {
         .unwrap_err();
     let api = error.api().expect("an API error");
     assert_eq!(api.status, 400);
-    assert_eq!(api.runway_error.as_deref(), Some("Validation of body failed"));
+    assert_eq!(
+        api.runway_error.as_deref(),
+        Some("Validation of body failed")
+    );
     assert_eq!(api.issues[0].path, "promptImage");
     assert_eq!(api.issues[0].message, "Image could not be fetched");
     assert!(!error.is_retryable());
     let line = error.to_string();
-    assert!(line.contains("promptImage: Image could not be fetched"), "{line}");
+    assert!(
+        line.contains("promptImage: Image could not be fetched"),
+        "{line}"
+    );
     assert!(!line.contains('\n'));
+}
+
+#[tokio::test]
+async fn a_create_does_not_settle_the_url_format_for_task_routes() {
+    use httpmock::Method::GET;
+    use lowcodeapi_runwayml::UrlFormatState;
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/v1/image_to_video");
+            then.status(200).json_body(json!({
+                "message": "Request completed", "provider": "runwayml",
+                "result": {"id": "task-4"}, "response_headers": {}
+            }));
+        })
+        .await;
+    let new_format = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/v1/tasks/task-4");
+            then.status(404).json_body(json!({"message": "Not Found"}));
+        })
+        .await;
+    let old_format = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/v1/tasks/id").query_param("id", "task-4");
+            then.status(200).json_body(json!({
+                "message": "Request completed", "provider": "runwayml",
+                "result": {"id": "task-4", "status": "PENDING", "createdAt": "2026-11-28T10:00:00Z"},
+                "response_headers": {}
+            }));
+        })
+        .await;
+    let client = Client::builder()
+        .api_token(TOKEN)
+        .base_url(server.base_url())
+        .build()
+        .unwrap();
+    let created = client
+        .image_to_video(ImageToVideo::new(Model::Gen4Turbo, image()).ratio(Ratio::W1280H720))
+        .await
+        .unwrap();
+    assert_eq!(client.url_format(), UrlFormatState::Unsettled);
+    let task = client.get_task(&created.id).await.unwrap();
+    assert_eq!(task.id, created.id);
+    assert_eq!(client.url_format(), UrlFormatState::Old);
+    assert_eq!(new_format.calls_async().await, 1);
+    assert_eq!(old_format.calls_async().await, 1);
 }
