@@ -311,9 +311,7 @@ impl Client {
             Ok(_) => Ok(CancelOutcome::Cancelled),
             // Any other 2xx (e.g. 200 with a body) is a success too.
             Err(Error::Decode(e)) if (200..300).contains(&e.status) => Ok(CancelOutcome::Cancelled),
-            Err(e) if e.status() == Some(404) && !e.api().is_some_and(|a| a.routing_miss) => {
-                Ok(CancelOutcome::AlreadyGone)
-            }
+            Err(e) if e.is_not_found() => Ok(CancelOutcome::AlreadyGone),
             Err(e) if e.is_timeout() => {
                 tracing::info!(task = %id, "cancel got no answer in time; checking the task");
                 match self.get_task(id).await {

@@ -105,9 +105,14 @@ impl Error {
         self.status() == Some(403)
     }
 
-    /// The thing asked for does not exist (Runway's 404, or a task that is gone).
+    /// The thing asked for does not exist (Runway's 404, or a task that is gone). A routing miss
+    /// (the server does not route the URL at all: a wrong base URL) is not "not found".
     pub fn is_not_found(&self) -> bool {
-        matches!(self, Self::TaskGone { .. }) || self.status() == Some(404)
+        match self {
+            Self::TaskGone { .. } => true,
+            Self::Api(e) => e.status == 404 && !e.routing_miss,
+            _ => false,
+        }
     }
 
     /// The API answered 429.
