@@ -1,0 +1,728 @@
+//! The `runway` example CLI, run as a process.
+//!
+//! The example is built once (`cargo build --example runway`, same profile and target directory
+//! as this test) and run with a clean environment: either no token (the CLI starts its built-in
+//! simulator), or `LOWCODEAPI_BASE_URL` pointing at a [`Simulator`] started by the test, whose
+//! request log shows what the CLI sent. Every run is checked for token leaks.
+
+use std::io::{BufRead as _, BufReader, Read as _};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use lowcodeapi_runwayml_sim::{DEFAULT_TOKEN, Outcome, Removal, Route, Simulator};
+use serde_json::Value;
+
+/// The token the external simulator accepts; distinctive, so a leak is easy to spot.
+const TOKEN: &str = "at_cliTEST_d4e8f1a29b7c";
+/// Tokens the simulator rejects: unknown (403) and malformed (401, echoed back in the body).
+const WRONG_TOKEN: &str = "at_WRONGtoken_5a1c9e";
+const MALFORMED_TOKEN: &str = "malformedTOKEN_8b2f";
+/// Nothing any run prints may contain these.
+const SECRETS: [&str; 4] = [TOKEN, WRONG_TOKEN, MALFORMED_TOKEN, DEFAULT_TOKEN];
+/// An id no simulator knows.
+const UNKNOWN_ID: &str = "0b6f8a52-3c1d-4e7f-9a20-5d4c3b2a1f00";
+/// How long any run may take before the test gives up on it.
+const RUN_LIMIT: Duration = Duration::from_secs(60);
+
+/// The example binary, built once per test process.
+fn binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
+        // This test runs from <target>/<profile>/deps/; the example goes to <target>/<profile>/examples/.
+        let exe = std::env::current_exe().expect("the test binary's path");
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("<target>/<profile>/deps/<test>");
+        let target_dir = profile_dir.parent().expect("<target>/<profile>");
+        let mut build = Command::new(env!("CARGO"));
+        build
+            .args(["build", "--quiet", "--example", "runway", "--manifest-path"])
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+            .env("CARGO_TARGET_DIR", target_dir);
+        match profile_dir.file_name().and_then(|n| n.to_str()) {
+            Some("debug") | None => {}
+            Some("release") => {
+                build.arg("--release");
+            }
+            Some(profile) => {
+                build.args(["--profile", profile]);
+            }
+        }
+        let status = build.status().expect("run cargo build");
+        assert!(status.success(), "cargo build --example runway failed");
+        profile_dir
+            .join("examples")
+            .join(format!("runway{}", std::env::consts::EXE_SUFFIX))
+    })
+}
+
+/// Where the CLI sends its requests.
+#[derive(Clone, Copy)]
+enum Target<'a> {
+    /// No token: the CLI's built-in simulator.
+    Builtin,
+    /// A simulator started by the test, with this token.
+    External(&'a Simulator, &'a str),
+}
+
+fn command(target: Target<'_>, args: &[&str]) -> Command {
+    let mut command = Command::new(binary());
+    command
+        .args(args)
+        .env_remove("LOWCODEAPI_API_TOKEN")
+        .env_remove("LOWCODEAPI_BASE_URL")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Target::External(sim, token) = target {
+        command
+            .env("LOWCODEAPI_BASE_URL", sim.base_url())
+            .env("LOWCODEAPI_API_TOKEN", token);
+    }
+    command
+}
+
+/// One finished run.
+#[derive(Debug)]
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn stderr_lines(&self) -> Vec<&str> {
+        self.stderr
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect()
+    }
+
+    /// The only line on stderr.
+    fn error_line(&self) -> &str {
+        let lines = self.stderr_lines();
+        assert_eq!(lines.len(), 1, "expected one line on stderr: {self:#?}");
+        lines[0]
+    }
+
+    /// The only line on stderr after the built-in simulator's notice.
+    fn error_line_after_notice(&self) -> &str {
+        let lines = self.stderr_lines();
+        assert_eq!(
+            lines.len(),
+            2,
+            "expected the notice and one line: {self:#?}"
+        );
+        assert!(lines[0].contains("built-in simulator"), "{self:#?}");
+        lines[1]
+    }
+
+    /// The one JSON object on stdout.
+    fn json(&self) -> Value {
+        let lines: Vec<&str> = self
+            .stdout
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect();
+        assert_eq!(
+            lines.len(),
+            1,
+            "expected one JSON line on stdout: {self:#?}"
+        );
+        let value: Value = serde_json::from_str(lines[0])
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:#?}"));
+        assert!(value.is_object(), "{value}");
+        assert!(value.get("task_id").is_some(), "no task_id: {value}");
+        assert!(value.get("status").is_some(), "no status: {value}");
+        value
+    }
+}
+
+/// Waits for `child` (killing it past [`RUN_LIMIT`]), collects its output and checks it for
+/// secrets.
+fn finish(mut child: Child, what: &str) -> Run {
+    let out = read_all(child.stdout.take());
+    let err = read_all(child.stderr.take());
+    let deadline = Instant::now() + RUN_LIMIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the CLI") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("`runway {what}` took longer than {RUN_LIMIT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let run = Run {
+        code: status.code(),
+        stdout: out.join().expect("stdout reader"),
+        stderr: err.join().expect("stderr reader"),
+    };
+    for secret in SECRETS {
+        assert!(
+            !run.stdout.contains(secret) && !run.stderr.contains(secret),
+            "`runway {what}` printed a token: {run:#?}"
+        );
+    }
+    run
+}
+
+/// Reads a pipe to the end on a thread (nothing when it was taken already).
+fn read_all(pipe: Option<impl std::io::Read + Send + 'static>) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_string(&mut text);
+        }
+        text
+    })
+}
+
+fn runway(target: Target<'_>, args: &[&str]) -> Run {
+    let child = command(target, args).spawn().expect("start the CLI");
+    finish(child, &args.join(" "))
+}
+
+/// A simulator for one test: 22 simulated seconds per task take 0.11 s.
+fn simulator() -> Simulator {
+    Simulator::builder()
+        .token(TOKEN)
+        .time_scale(200.0)
+        .start_blocking()
+        .expect("start the simulator")
+}
+
+/// Creates a task through the CLI (`generate --no-wait --json`) and returns its id.
+fn create(sim: &Simulator) -> String {
+    let run = runway(
+        Target::External(sim, TOKEN),
+        &["generate", "--no-wait", "--json"],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    run.json()["task_id"]
+        .as_str()
+        .expect("a task id")
+        .to_owned()
+}
+
+fn sample_image() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/assets/sample.png")
+}
+
+// --- generate against the built-in simulator -----------------------------------------------------
+
+#[test]
+fn generate_without_a_token_uses_the_builtin_simulator_and_succeeds() {
+    let run = runway(Target::Builtin, &["generate"]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    let notice = run.stderr_lines();
+    assert_eq!(notice.len(), 1, "only the simulator notice: {run:#?}");
+    assert!(
+        notice[0].starts_with(
+            "no LOWCODEAPI_API_TOKEN: using the built-in simulator at http://127.0.0.1:"
+        ),
+        "{run:#?}"
+    );
+    let task_line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("task:"))
+        .unwrap_or_else(|| panic!("no task line: {run:#?}"));
+    let id = task_line.trim_start_matches("task:").trim();
+    assert_eq!(id.len(), 36, "a UUID: {id:?}");
+    assert!(run.stdout.contains("SUCCEEDED"), "{run:#?}");
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("output:") && l.contains("https://") && l.contains(id)),
+        "{run:#?}"
+    );
+}
+
+#[test]
+fn generate_json_prints_exactly_one_object() {
+    let run = runway(
+        Target::Builtin,
+        &["generate", "--json", "--poll-interval", "0.2"],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    let report = run.json();
+    let id = report["task_id"].as_str().expect("task_id");
+    assert_eq!(report["status"], "SUCCEEDED");
+    let output = report["output"].as_array().expect("output array");
+    assert_eq!(output.len(), 1, "{report}");
+    assert!(
+        output[0].as_str().unwrap().starts_with("https://"),
+        "{report}"
+    );
+    assert!(output[0].as_str().unwrap().contains(id), "{report}");
+    assert!(report.get("error").is_none(), "{report}");
+    assert!(report.get("failure").is_none(), "{report}");
+    assert_eq!(run.stderr_lines().len(), 1, "only the notice: {run:#?}");
+}
+
+#[test]
+fn generate_no_wait_json_reports_the_new_task_at_once() {
+    let started = Instant::now();
+    let run = runway(Target::Builtin, &["generate", "--no-wait", "--json"]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    let report = run.json();
+    assert_eq!(
+        report["task_id"].as_str().map(str::len),
+        Some(36),
+        "{report}"
+    );
+    assert_eq!(report["status"], "PENDING");
+    assert!(report.get("output").is_none(), "{report}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "it did not wait"
+    );
+}
+
+#[test]
+fn task_commands_without_a_token_say_what_they_need() {
+    for args in [
+        ["task", "get", UNKNOWN_ID],
+        ["task", "wait", UNKNOWN_ID],
+        ["task", "cancel", UNKNOWN_ID],
+    ] {
+        let run = runway(Target::Builtin, &args);
+        assert_eq!(run.code, Some(2), "{run:#?}");
+        assert!(run.stdout.is_empty(), "{run:#?}");
+        let line = run.error_line();
+        assert!(line.contains("needs LOWCODEAPI_API_TOKEN"), "{line}");
+        assert!(line.contains("--sim"), "{line}");
+    }
+}
+
+#[test]
+fn task_get_with_sim_asks_a_fresh_simulator() {
+    let run = runway(
+        Target::Builtin,
+        &["task", "get", UNKNOWN_ID, "--sim", "--json"],
+    );
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    let report = run.json();
+    assert_eq!(report["task_id"], UNKNOWN_ID);
+    assert!(
+        report["error"].as_str().unwrap().contains("404"),
+        "{report}"
+    );
+    assert!(
+        run.error_line_after_notice().contains(UNKNOWN_ID),
+        "{run:#?}"
+    );
+}
+
+// --- validation: exit 2, nothing sent --------------------------------------------------------------
+
+#[test]
+fn validation_errors_exit_2_and_send_nothing() {
+    let sim = simulator();
+    let cases: [(&[&str], &str); 6] = [
+        (&["generate", "--duration", "99"], "duration"),
+        (&["generate", "--seed", "4294967296"], "seed"),
+        (&["generate", "--ratio", "123:456"], "ratio"),
+        (
+            &["generate", "--image", "http://example.com/a.png"],
+            "https://",
+        ),
+        (&["generate", "--prompt", &"x".repeat(1001)], "promptText"),
+        (&["task", "get", "../admin"], "invalid task id"),
+    ];
+    for (args, mentions) in cases {
+        let run = runway(Target::External(&sim, TOKEN), args);
+        assert_eq!(run.code, Some(2), "{run:#?}");
+        assert!(run.stdout.is_empty(), "{run:#?}");
+        let line = run.error_line();
+        assert!(line.starts_with("error: "), "{line}");
+        assert!(line.contains(mentions), "{line} should mention {mentions}");
+    }
+    // --json too: one object, with the error, and still nothing sent.
+    let run = runway(
+        Target::External(&sim, TOKEN),
+        &["generate", "--duration", "99", "--json"],
+    );
+    assert_eq!(run.code, Some(2), "{run:#?}");
+    let report = run.json();
+    assert!(report["task_id"].is_null(), "{report}");
+    assert!(
+        report["error"].as_str().unwrap().contains("duration"),
+        "{report}"
+    );
+    run.error_line();
+
+    assert_eq!(sim.count(Route::CreateTask), 0);
+    assert!(sim.requests().is_empty(), "{:#?}", sim.requests());
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        &["generate", "--duration", "-1"][..],
+        &["generate", "--timeout", "soon"],
+        &["generate", "--poll-interval", "0"],
+        &["frobnicate"],
+        &["task", "get"],
+    ] {
+        let run = runway(Target::Builtin, args);
+        assert_eq!(run.code, Some(2), "{args:?}: {run:#?}");
+        assert!(run.stdout.is_empty(), "{run:#?}");
+    }
+}
+
+// --- images ----------------------------------------------------------------------------------------
+
+#[test]
+fn a_local_image_is_sent_as_a_data_uri() {
+    let sim = simulator();
+    let path = sample_image();
+    let run = runway(
+        Target::External(&sim, TOKEN),
+        &[
+            "generate",
+            "--image",
+            path.to_str().unwrap(),
+            "--no-wait",
+            "--json",
+        ],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    let id = run.json()["task_id"].as_str().unwrap().to_owned();
+
+    let creates: Vec<_> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.route == Route::CreateTask)
+        .collect();
+    assert_eq!(creates.len(), 1);
+    let body = creates[0].json().expect("a JSON body");
+    let image = body["promptImage"].as_str().expect("promptImage string");
+    assert!(image.starts_with("data:image/"), "{image:.60}");
+    let bytes = std::fs::read(&path).unwrap();
+    let expected = format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    );
+    assert_eq!(image, expected);
+    assert_eq!(body["model"], "gen4_turbo");
+    assert_eq!(body["ratio"], "1280:720");
+    assert_eq!(body["duration"], 5);
+    assert!(body["promptText"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(sim.task(&id).is_some());
+}
+
+#[test]
+fn a_missing_image_file_exits_2_naming_the_path() {
+    let sim = simulator();
+    let path = "/no/such/dir/first-frame.png";
+    let run = runway(
+        Target::External(&sim, TOKEN),
+        &["generate", "--image", path],
+    );
+    assert_eq!(run.code, Some(2), "{run:#?}");
+    assert!(run.error_line().contains(path), "{run:#?}");
+    assert!(sim.requests().is_empty());
+}
+
+#[test]
+fn the_sample_asset_is_a_small_png() {
+    let bytes = std::fs::read(sample_image()).unwrap();
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
+    assert!(bytes.len() < 8 * 1024, "{} bytes", bytes.len());
+}
+
+// --- task get / wait / cancel against a simulator of the test ---------------------------------------
+
+#[test]
+fn task_get_reports_any_status_with_exit_0() {
+    let sim = Simulator::builder()
+        .token(TOKEN)
+        .default_outcome(Outcome::RunForever)
+        .manual_clock()
+        .start_blocking()
+        .unwrap();
+    let id = create(&sim);
+
+    let run = runway(
+        Target::External(&sim, TOKEN),
+        &["task", "get", &id, "--json"],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    let report = run.json();
+    assert_eq!(report["task_id"], id.as_str());
+    assert_eq!(report["status"], "PENDING");
+
+    sim.advance(Duration::from_secs(12)); // halfway through RUNNING
+    let run = runway(
+        Target::External(&sim, TOKEN),
+        &["task", "get", &id, "--json"],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    let report = run.json();
+    assert_eq!(report["status"], "RUNNING");
+    let progress = report["progress"].as_f64().expect("progress");
+    assert!((0.0..1.0).contains(&progress), "{report}");
+
+    let run = runway(Target::External(&sim, TOKEN), &["task", "get", &id]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert!(
+        run.stdout.contains(&id) && run.stdout.contains("RUNNING"),
+        "{run:#?}"
+    );
+    assert!(run.stderr.is_empty(), "{run:#?}");
+}
+
+#[test]
+fn task_wait_reports_the_video() {
+    let sim = simulator();
+    let id = create(&sim);
+    let run = runway(
+        Target::External(&sim, TOKEN),
+        &["task", "wait", &id, "--poll-interval", "0.05", "--json"],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    let report = run.json();
+    assert_eq!(report["task_id"], id.as_str());
+    assert_eq!(report["status"], "SUCCEEDED");
+    assert!(
+        report["output"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("https://")
+    );
+    assert!(run.stderr.is_empty(), "{run:#?}");
+}
+
+#[test]
+fn generate_against_an_external_simulator_waits_for_the_video() {
+    let sim = simulator();
+    let run = runway(
+        Target::External(&sim, TOKEN),
+        &[
+            "generate",
+            "--poll-interval",
+            "0.05",
+            "--prompt",
+            "a red kite",
+            "--seed",
+            "7",
+        ],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert!(run.stdout.contains("SUCCEEDED"), "{run:#?}");
+    assert!(run.stderr.is_empty(), "no notice, no bar: {run:#?}");
+    let task = &sim.tasks()[0];
+    assert_eq!(task.prompt_text.as_deref(), Some("a red kite"));
+    assert_eq!(task.request["seed"], 7);
+    assert!(run.stdout.contains(&task.id), "{run:#?}");
+}
+
+#[test]
+fn a_failed_task_exits_1_with_its_failure_code() {
+    let sim = simulator();
+    sim.next_outcome(Outcome::fail("SAFETY.INPUT.TEXT", "The prompt was flagged"));
+    let id = create(&sim);
+    let run = runway(
+        Target::External(&sim, TOKEN),
+        &["task", "wait", &id, "--poll-interval", "0.05", "--json"],
+    );
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    let report = run.json();
+    assert_eq!(report["task_id"], id.as_str());
+    assert_eq!(report["status"], "FAILED");
+    assert_eq!(report["failure_code"], "SAFETY.INPUT.TEXT");
+    assert_eq!(report["failure"], "The prompt was flagged");
+    assert!(report.get("output").is_none(), "{report}");
+    let line = run.error_line();
+    assert!(
+        line.contains(&id) && line.contains("SAFETY.INPUT.TEXT"),
+        "{line}"
+    );
+
+    // Human output: the details on stdout, the one error line on stderr.
+    sim.next_outcome(Outcome::fail("INTERNAL.BAD_OUTPUT.CODE01", "Bad output"));
+    let run = runway(
+        Target::External(&sim, TOKEN),
+        &["generate", "--poll-interval", "0.05"],
+    );
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(run.stdout.contains("FAILED") && run.stdout.contains("INTERNAL.BAD_OUTPUT.CODE01"));
+    let id = &sim.tasks()[1].id;
+    assert!(run.error_line().contains(id.as_str()), "{run:#?}");
+}
+
+#[test]
+fn a_task_cancelled_by_runway_exits_1() {
+    let sim = simulator();
+    sim.next_outcome(Outcome::Cancel);
+    let id = create(&sim);
+    let run = runway(
+        Target::External(&sim, TOKEN),
+        &["task", "wait", &id, "--poll-interval", "0.05", "--json"],
+    );
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert_eq!(run.json()["status"], "CANCELLED");
+    assert!(run.error_line().contains(&id), "{run:#?}");
+}
+
+#[test]
+fn task_cancel_exits_0_and_the_task_is_gone() {
+    let sim = Simulator::builder()
+        .token(TOKEN)
+        .default_outcome(Outcome::RunForever)
+        .time_scale(200.0)
+        .start_blocking()
+        .unwrap();
+    let id = create(&sim);
+    let run = runway(
+        Target::External(&sim, TOKEN),
+        &["task", "cancel", &id, "--json"],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    let report = run.json();
+    assert_eq!(report["task_id"], id.as_str());
+    assert_eq!(report["cancelled"], true);
+    assert_eq!(report["cancel_outcome"], "cancelled");
+    assert_eq!(sim.task(&id).unwrap().removed, Some(Removal::Cancelled));
+
+    // Gone now: waiting for it fails naming it; cancelling again is not an error.
+    let run = runway(
+        Target::External(&sim, TOKEN),
+        &["task", "wait", &id, "--poll-interval", "0.05"],
+    );
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(run.error_line().contains(&id), "{run:#?}");
+    let run = runway(
+        Target::External(&sim, TOKEN),
+        &["task", "cancel", &id, "--json"],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert_eq!(run.json()["cancel_outcome"], "already_gone");
+}
+
+#[test]
+fn a_wait_timeout_exits_1_and_says_how_to_resume() {
+    let sim = Simulator::builder()
+        .token(TOKEN)
+        .default_outcome(Outcome::RunForever)
+        .time_scale(200.0)
+        .start_blocking()
+        .unwrap();
+    let id = create(&sim);
+    let run = runway(
+        Target::External(&sim, TOKEN),
+        &[
+            "task",
+            "wait",
+            &id,
+            "--timeout",
+            "0.4",
+            "--poll-interval",
+            "0.05",
+            "--json",
+        ],
+    );
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    let report = run.json();
+    assert_eq!(report["status"], "RUNNING");
+    let line = run.error_line();
+    assert!(line.contains(&format!("runway task wait {id}")), "{line}");
+    assert!(
+        sim.task(&id).unwrap().removed.is_none(),
+        "a timeout does not cancel"
+    );
+}
+
+#[test]
+fn an_unknown_task_exits_1_naming_it() {
+    let sim = simulator();
+    for args in [
+        &["task", "get", UNKNOWN_ID][..],
+        &["task", "wait", UNKNOWN_ID, "--poll-interval", "0.05"],
+    ] {
+        let run = runway(Target::External(&sim, TOKEN), args);
+        assert_eq!(run.code, Some(1), "{run:#?}");
+        assert!(run.stdout.is_empty(), "{run:#?}");
+        assert!(run.error_line().contains(UNKNOWN_ID), "{run:#?}");
+    }
+}
+
+#[test]
+fn a_bad_token_exits_1_and_is_never_printed() {
+    let sim = simulator();
+    for token in [WRONG_TOKEN, MALFORMED_TOKEN] {
+        let run = runway(
+            Target::External(&sim, token),
+            &["generate", "--no-wait", "--json"],
+        );
+        assert_eq!(run.code, Some(1), "{run:#?}");
+        let report = run.json();
+        assert!(report["task_id"].is_null(), "{report}");
+        let line = run.error_line();
+        assert!(line.contains("40"), "the status is named: {line}");
+
+        let run = runway(Target::External(&sim, token), &["task", "get", UNKNOWN_ID]);
+        assert_eq!(run.code, Some(1), "{run:#?}");
+        assert!(run.error_line().contains(UNKNOWN_ID), "{run:#?}");
+    }
+    // The 401 body echoed the malformed token back: the CLI got it and did not print it.
+    assert!(sim.requests().iter().any(|r| r.status == Some(401)));
+    assert_eq!(sim.accepted_creates(), 0);
+}
+
+// --- Ctrl-C --------------------------------------------------------------------------------------------
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_while_waiting_says_how_to_resume() {
+    let sim = Simulator::builder()
+        .token(TOKEN)
+        .default_outcome(Outcome::RunForever)
+        .time_scale(200.0)
+        .start_blocking()
+        .unwrap();
+    let mut child = command(
+        Target::External(&sim, TOKEN),
+        &["generate", "--poll-interval", "0.05"],
+    )
+    .spawn()
+    .unwrap();
+    // Read up to the "created task …" line, then interrupt the wait.
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert!(first.starts_with("created task "), "{first:?}");
+    std::thread::sleep(Duration::from_millis(300));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let run = finish(child, "generate (interrupted)");
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+
+    assert_eq!(run.code, Some(130), "{run:#?}");
+    let id = &sim.tasks()[0].id;
+    assert!(first.contains(id.as_str()));
+    let line = run.error_line();
+    assert!(line.contains("interrupted"), "{line}");
+    assert!(line.contains(&format!("runway task wait {id}")), "{line}");
+    assert!(
+        rest.contains("RUNNING"),
+        "the last status is shown: {rest:?}"
+    );
+    assert!(
+        sim.task(id).unwrap().removed.is_none(),
+        "the task keeps running"
+    );
+}
