@@ -6,6 +6,8 @@ mod client;
 pub mod envelope;
 mod error;
 mod format;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod generated;
 pub mod image_to_video;
 pub mod media;
