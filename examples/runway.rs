@@ -252,7 +252,7 @@ struct Report {
     cancel_outcome: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
-    /// A next step for people (human output only).
+    /// A last line for people: what happened, or what to do next (human output only).
     #[serde(skip)]
     hint: Option<String>,
 }
@@ -306,7 +306,7 @@ impl Report {
             line("cost:", &format!("{cost} credits"));
         }
         if let Some(hint) = &self.hint {
-            line("next:", hint);
+            let _ = writeln!(text, "{hint}");
         }
         text
     }
@@ -545,7 +545,7 @@ async fn current_status(backend: &Backend, id: &TaskId) -> Ending {
         }
     };
     if backend.sim.is_none() {
-        report.hint = Some(format!("runway task wait {id}"));
+        report.hint = Some(format!("wait for it with: runway task wait {id}"));
     }
     Ending::done(report)
 }
@@ -590,18 +590,25 @@ async fn cancel(id: &str, common: &CommonArgs) -> Ending {
         Ok(outcome) => outcome,
         Err(error) => return Ending::error(&error, Report::of_id(&id)),
     };
-    let detail = match outcome {
-        CancelOutcome::AlreadyGone => "already_gone",
-        CancelOutcome::ConfirmedAfterTimeout => "confirmed_after_timeout",
-        _ => "cancelled",
+    let (detail, hint) = match outcome {
+        CancelOutcome::AlreadyGone => (
+            "already_gone",
+            "nothing to cancel: the task was already cancelled, deleted or never existed",
+        ),
+        CancelOutcome::ConfirmedAfterTimeout => (
+            "confirmed_after_timeout",
+            "the cancel got no answer in time; a check showed the task cancelled",
+        ),
+        _ => (
+            "cancelled",
+            "cancelled (a task that had finished is deleted instead)",
+        ),
     };
     Ending::done(Report {
         status: Some(TaskStatus::Cancelled.to_string()),
         cancelled: Some(true),
         cancel_outcome: Some(detail),
-        hint: (outcome == CancelOutcome::AlreadyGone).then(|| {
-            "nothing to cancel: the task was already cancelled, deleted or unknown".into()
-        }),
+        hint: Some(hint.to_owned()),
         ..Report::of_id(&id)
     })
 }
@@ -639,16 +646,14 @@ async fn wait_for(backend: &Backend, id: &TaskId, args: &WaitArgs, json: bool) -
     match ended {
         None => interrupted(backend, id, last.as_ref()),
         Some(Err(error)) => {
-            let report = match (&error, &last) {
-                (
-                    Error::WaitTimeout {
-                        last: Some(task), ..
-                    },
-                    _,
-                ) => Report::of_task(task),
-                (_, Some(task)) => Report::of_task(task),
-                _ => Report::of_id(id),
+            // The freshest snapshot: a timeout carries the last one it saw.
+            let snapshot = match &error {
+                Error::WaitTimeout {
+                    last: Some(task), ..
+                } => Some(task.as_ref()),
+                _ => last.as_ref(),
             };
+            let report = snapshot.map_or_else(|| Report::of_id(id), Report::of_task);
             let mut ending = Ending::error(&error, report);
             if error.is_timeout() {
                 let message = ending.report.error.take().unwrap_or_default();
