@@ -45,9 +45,9 @@ pub(crate) enum Success {
 
 #[derive(Deserialize)]
 struct Probe<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "present")]
     data: Option<&'a RawValue>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "present")]
     result: Option<&'a RawValue>,
     #[serde(borrow, default)]
     provider: Option<&'a RawValue>,
@@ -55,6 +55,14 @@ struct Probe<'a> {
     id: Option<&'a RawValue>,
     #[serde(borrow, default)]
     status: Option<&'a RawValue>,
+}
+
+/// A field that is present, even as `null` (`Option`'s own impl reads `null` as absent, which
+/// would make `{"data": null}` a bare body instead of an envelope around nothing).
+fn present<'a, D: serde::Deserializer<'a>>(
+    deserializer: D,
+) -> Result<Option<&'a RawValue>, D::Error> {
+    <&'a RawValue>::deserialize(deserializer).map(Some)
 }
 
 /// Finds the provider payload inside a 2xx body.
@@ -303,6 +311,14 @@ mod tests {
             Success::Empty(Dialect::SelfHosted)
         );
         assert_eq!(success(r#"{"id":"t1","status":"PENDING"}"#), Success::Bare);
+        assert_eq!(
+            success(r#"{"data": null}"#),
+            Success::Empty(Dialect::Hosted)
+        );
+        assert_eq!(
+            success(r#"{"message":"m","provider":"runwayml","result":null}"#),
+            Success::Empty(Dialect::SelfHosted)
+        );
         assert_eq!(success("plain text"), Success::Bare);
         assert_eq!(success(""), Success::Bare);
     }
