@@ -17,7 +17,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::error::{ApiError, Issue};
-use crate::redact::{excerpt, redact};
+use crate::redact::excerpt;
 
 /// Which LowCodeAPI deployment answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -29,8 +29,11 @@ pub enum Dialect {
     SelfHosted,
 }
 
-/// The largest body excerpt kept in an error.
+/// The largest body excerpt kept in an error; also the bound of every text field taken from a body.
 pub(crate) const EXCERPT_LIMIT: usize = 300;
+
+/// The most `issues[]` entries kept in an error.
+pub(crate) const MAX_ISSUES: usize = 50;
 
 /// What a success body held.
 #[derive(Debug, PartialEq)]
@@ -163,6 +166,7 @@ fn issues(value: Option<&Value>) -> Vec<Issue> {
     };
     items
         .iter()
+        .take(MAX_ISSUES)
         .map(|item| Issue {
             code: text(item.get("code")),
             path: match item.get("path") {
@@ -260,7 +264,8 @@ pub(crate) fn decode_error(
             }
         }
     }
-    // Bodies can echo the request (the self-hosted 401 does): nothing kept may hold the token.
+    // Bodies can echo the request (the self-hosted 401 does), carry multi-line stack traces or
+    // megabytes of text: everything kept is redacted, on one line and bounded.
     for field in [
         &mut error.message,
         &mut error.runway_error,
@@ -270,12 +275,24 @@ pub(crate) fn decode_error(
     .into_iter()
     .flatten()
     {
-        *field = redact(field, token);
+        *field = one_line(field, token);
     }
     for issue in &mut error.issues {
-        issue.message = redact(&issue.message, token);
+        issue.message = one_line(&issue.message, token);
+        issue.path = one_line(&issue.path, token);
+        if let Some(code) = &mut issue.code {
+            *code = one_line(code, token);
+        }
     }
     error
+}
+
+/// A text field from a body as kept in an error: redacted, control characters flattened, at most
+/// [`EXCERPT_LIMIT`] bytes.
+fn one_line(text: &str, token: Option<&str>) -> String {
+    excerpt(text.as_bytes(), EXCERPT_LIMIT, token)
+        .trim()
+        .to_owned()
 }
 
 #[cfg(test)]
@@ -399,6 +416,28 @@ mod tests {
         );
         assert_eq!(bare.issues, error.issues);
         assert_eq!(bare.dialect, None);
+    }
+
+    #[test]
+    fn text_fields_are_bounded_and_on_one_line() {
+        let huge = "boom\n".repeat(200_000);
+        let body = serde_json::json!({
+            "message": huge,
+            "provider": "runwayml",
+            "error": {"error": "a\r\nb", "issues": vec![serde_json::json!({"path": ["x"], "message": "y".repeat(1000)}); 500]},
+        });
+        let error = decode_error(
+            "get_task",
+            500,
+            &HeaderMap::new(),
+            body.to_string().as_bytes(),
+            None,
+        );
+        assert!(error.message.as_ref().unwrap().len() <= EXCERPT_LIMIT + 3);
+        assert_eq!(error.runway_error.as_deref(), Some("a  b"));
+        assert_eq!(error.issues.len(), MAX_ISSUES);
+        assert!(error.issues[0].message.len() <= EXCERPT_LIMIT + 3);
+        assert!(!format!("{error:?}").contains('\n'));
     }
 
     #[test]
