@@ -180,6 +180,9 @@ pub struct Issue {
     pub message: String,
 }
 
+/// How many of Runway's issues an [`ApiError`]'s Display lists.
+const DISPLAYED_ISSUES: usize = 5;
+
 /// An error answer from LowCodeAPI or Runway, decoded from either dialect.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -247,8 +250,13 @@ impl fmt::Display for ApiError {
         if let Some(code) = &self.code {
             write!(f, " [{code}]")?;
         }
-        for issue in &self.issues {
+        // The first few issues; all of them are in `issues`.
+        for issue in self.issues.iter().take(DISPLAYED_ISSUES) {
             write!(f, "; {}: {}", issue.path, issue.message)?;
+        }
+        let more = self.issues.len().saturating_sub(DISPLAYED_ISSUES);
+        if more > 0 {
+            write!(f, "; and {more} more (see ApiError::issues)")?;
         }
         if let Some(after) = self.retry_after {
             write!(f, "; retry after {}s", after.as_secs_f64().ceil())?;
