@@ -145,7 +145,9 @@ impl Transport {
                                     retry += 1;
                                     continue;
                                 }
-                                return Err(error);
+                                // Like a failed send: reqwest's Display would print the
+                                // URL (token and all) and the caller's message an empty shell.
+                                return Err(error.without_url());
                             }
                         };
                         tracing::debug!(
