@@ -328,3 +328,42 @@ async fn typed_generated_mocks_serve_bare_runway_answers() {
     assert_eq!(delete.calls(), 1);
     assert_eq!(create.calls(), 1);
 }
+
+/// LowCodeAPI gzips bodies over 512 bytes when asked: envelopes are unwrapped after decoding.
+#[tokio::test]
+async fn gzip_encoded_bodies_are_unwrapped_in_every_dialect() {
+    let mut payload = task_json(TASK, "SUCCEEDED");
+    let outputs: Vec<String> = (0..20)
+        .map(|i| {
+            format!("https://dnznrvs05pmza.cloudfront.net/{i:02}/video.mp4?expires=1786000000")
+        })
+        .collect();
+    payload["output"] = json!(outputs);
+    for wire in WIRES {
+        let server = MockServer::start_async().await;
+        let body = wire.success(payload.clone()).to_string();
+        assert!(body.len() > 512);
+        let mock = server
+            .mock_async(|when, then| {
+                Route::get(wire.format())
+                    .when(when)
+                    .header_includes("accept-encoding", "gzip");
+                then.status(200)
+                    .header("content-type", "application/json; charset=utf-8")
+                    .header("content-encoding", "gzip")
+                    .header("vary", "Accept-Encoding")
+                    .body(gzip(body.as_bytes()));
+            })
+            .await;
+        let client = client(&server, wire.format());
+
+        let task = client
+            .get_task(&task_id())
+            .await
+            .unwrap_or_else(|e| panic!("{wire:?}: {e}"));
+
+        assert_eq!(task.status, TaskStatus::Succeeded);
+        assert_eq!(task.output, outputs, "{wire:?}");
+        assert_eq!(mock.calls_async().await, 1);
+    }
+}

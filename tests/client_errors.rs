@@ -549,7 +549,14 @@ fn assert_bounded(error: &Error) {
     let debug = format!("{error:?}");
     assert!(debug.len() < 64_000, "Debug is {} bytes long", debug.len());
     match error {
-        Error::Decode(decode) => assert!(decode.body_excerpt.len() <= EXCERPT_MAX),
+        Error::Decode(decode) => {
+            assert!(decode.body_excerpt.len() <= EXCERPT_MAX);
+            assert!(
+                decode.message.len() <= 1_000,
+                "a decoder message of {} bytes",
+                decode.message.len()
+            );
+        }
         Error::Api(api) => {
             for text in [
                 &api.message,
@@ -588,6 +595,18 @@ async fn several_megabyte_bodies_give_bounded_errors() {
         let excerpt = error.api().unwrap().body_excerpt.clone().expect("excerpt");
         assert!(excerpt.ends_with('…'), "{excerpt}");
     }
+}
+
+/// serde's message quotes the offending value: a 5 MB string where a number belongs.
+#[tokio::test]
+#[ignore = "bug: client.rs Client::convert keeps serde's whole error text (which quotes the offending value) as DecodeError::message, unbounded; see report"]
+async fn a_huge_wrongly_typed_value_gives_a_bounded_decode_error() {
+    let body = hosted(json!({"id": TASK, "status": "RUNNING", "progress": "p".repeat(FIVE_MB)}));
+    let error = get_raw(200, "application/json", body.to_string())
+        .await
+        .expect_err("a string is not a progress");
+    assert!(matches!(error, Error::Decode(_)), "{error:?}");
+    assert_bounded(&error);
 }
 
 #[tokio::test]
@@ -755,4 +774,34 @@ async fn predicate_matrix() {
         assert_eq!(predicates(&error), expected, "HTTP {status}");
         assert!(!error.is_timeout());
     }
+}
+
+/// Error bodies arrive gzip-encoded too (LowCodeAPI compresses bodies over 512 bytes).
+#[tokio::test]
+async fn gzip_encoded_error_bodies_are_decoded() {
+    let body = self_hosted_error(
+        "Error received from the runwayml API",
+        json!({"error": "Task not found", "padding": "p".repeat(600)}),
+        json!({"content-type": "application/json", "retry-after": "4"}),
+    )
+    .to_string();
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            Route::GetNew.when(when);
+            then.status(404)
+                .header("content-type", "application/json; charset=utf-8")
+                .header("content-encoding", "gzip")
+                .body(gzip(body.as_bytes()));
+        })
+        .await;
+
+    let error = expect_err(no_retry(&server, UrlFormat::New).get_task(&task_id()).await);
+
+    assert!(error.is_not_found(), "{error:?}");
+    let api = error.api().expect("api");
+    assert_eq!(api.dialect, Some(Dialect::SelfHosted));
+    assert_eq!(api.runway_error.as_deref(), Some("Task not found"));
+    assert_eq!(api.retry_after, Some(Duration::from_secs(4)));
+    assert_eq!(mock.calls_async().await, 1);
 }
