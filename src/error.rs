@@ -60,7 +60,7 @@ pub enum Error {
         task_id: TaskId,
     },
     /// Waiting gave up; the task keeps running and can be waited on again.
-    #[error("gave up waiting for task {task_id} after {waited:?} (last status: {}); it is still running: wait again with its id{}", .last.as_ref().map(|t| t.status.as_str()).unwrap_or("unknown"), if *.cancelled { " (a cancel was requested)" } else { "" })]
+    #[error("gave up waiting for task {task_id} after {:.1}s (last status: {}); it is still running: wait again with its id{}", .waited.as_secs_f64(), .last.as_ref().map(|t| t.status.as_str()).unwrap_or("unknown"), if *.cancelled { " (a cancel was requested)" } else { "" })]
     WaitTimeout {
         /// The task.
         task_id: TaskId,

@@ -82,6 +82,33 @@ impl PollSchedule {
         self
     }
 
+    /// Every duration multiplied by `factor` (e.g. `0.1` against a simulator running at 10×
+    /// real time); the stretch factor is kept.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::PollSchedule;
+    /// let fast = PollSchedule::default().scaled(0.1);
+    /// assert_eq!(fast.interval, Duration::from_millis(500));
+    /// ```
+    pub fn scaled(self, factor: f64) -> Self {
+        let scale = |d: Duration| {
+            if d == Duration::MAX {
+                d
+            } else {
+                d.mul_f64(factor.max(0.0))
+            }
+        };
+        Self {
+            initial_delay: scale(self.initial_delay),
+            interval: scale(self.interval),
+            jitter: scale(self.jitter),
+            stretch_after: scale(self.stretch_after),
+            stretch_factor: self.stretch_factor,
+            max_interval: scale(self.max_interval),
+        }
+    }
+
     /// Sets the jitter.
     pub fn jitter(mut self, jitter: Duration) -> Self {
         self.jitter = jitter;
@@ -367,6 +394,12 @@ impl Watch {
     /// How long polls may keep failing with retryable errors before the stream ends.
     pub fn transient_error_budget(mut self, budget: Duration) -> Self {
         self.settings_mut().transient_budget = budget;
+        self
+    }
+
+    /// Ask Runway to cancel the task when the timeout is reached (default: no).
+    pub fn cancel_on_timeout(mut self, cancel: bool) -> Self {
+        self.settings_mut().cancel_on_timeout = cancel;
         self
     }
 }
