@@ -457,7 +457,7 @@ impl Backend {
     fn schedule(&self, poll_interval: Option<Duration>) -> PollSchedule {
         match (poll_interval, &self.sim) {
             (Some(interval), _) => PollSchedule::every(interval),
-            (None, Some(_)) => scaled(PollSchedule::default(), SIM_TIME_SCALE),
+            (None, Some(_)) => PollSchedule::default().scaled(1.0 / SIM_TIME_SCALE),
             (None, None) => PollSchedule::default(),
         }
     }
@@ -470,17 +470,6 @@ impl Backend {
             format!("resume with `runway task wait {id}`")
         }
     }
-}
-
-/// `schedule` with every duration divided by `factor`.
-fn scaled(schedule: PollSchedule, factor: f64) -> PollSchedule {
-    let mut s = schedule;
-    s.initial_delay = s.initial_delay.div_f64(factor);
-    s.interval = s.interval.div_f64(factor);
-    s.jitter = s.jitter.div_f64(factor);
-    s.stretch_after = s.stretch_after.div_f64(factor);
-    s.max_interval = s.max_interval.div_f64(factor);
-    s
 }
 
 // ---------------------------------------------------------------------------------------------
