@@ -574,27 +574,53 @@ fn assert_bounded(error: &Error) {
     }
 }
 
-#[tokio::test]
-async fn several_megabyte_bodies_give_bounded_errors() {
-    let text = "x".repeat(FIVE_MB);
-    let json_array = format!("[{}1]", "1,".repeat(FIVE_MB / 2));
+fn five_mb_text() -> String {
+    "x".repeat(FIVE_MB)
+}
 
-    // 200 with 5 MB of text, and of JSON that is not a task.
-    for body in [&text, &json_array] {
-        let error = get_raw(200, "application/json", body)
-            .await
-            .expect_err("5 MB");
-        assert!(matches!(error, Error::Decode(_)), "{error:?}");
-        assert_bounded(&error);
-    }
-    // Error statuses with 5 MB of text, and of JSON.
-    for (status, body) in [(500, &text), (502, &json_array)] {
-        let error = get_raw(status, "text/plain", body).await.expect_err("5 MB");
-        assert_eq!(error.status(), Some(status));
-        assert_bounded(&error);
-        let excerpt = error.api().unwrap().body_excerpt.clone().expect("excerpt");
-        assert!(excerpt.ends_with('…'), "{excerpt}");
-    }
+fn five_mb_json() -> String {
+    format!("[{}1]", "1,".repeat(FIVE_MB / 2))
+}
+
+/// A 200 whose several-MB body is not a task: a Decode error with a bounded excerpt.
+async fn huge_success(body: String) {
+    let error = get_raw(200, "application/json", body)
+        .await
+        .expect_err("5 MB");
+    assert!(matches!(error, Error::Decode(_)), "{error:?}");
+    assert_bounded(&error);
+}
+
+/// An error status with a several-MB body: an Api error with a bounded excerpt.
+async fn huge_failure(status: u16, body: String) {
+    let error = get_raw(status, "text/plain", body).await.expect_err("5 MB");
+    assert_eq!(error.status(), Some(status));
+    assert_bounded(&error);
+    let excerpt = error.api().unwrap().body_excerpt.clone().expect("excerpt");
+    assert!(excerpt.ends_with('…'), "{excerpt}");
+}
+
+// The several-MB cases are separate tests so they run in parallel (each takes a while in debug
+// builds).
+
+#[tokio::test]
+async fn five_mb_of_text_on_a_200_is_a_bounded_decode_error() {
+    huge_success(five_mb_text()).await;
+}
+
+#[tokio::test]
+async fn five_mb_of_json_on_a_200_is_a_bounded_decode_error() {
+    huge_success(five_mb_json()).await;
+}
+
+#[tokio::test]
+async fn five_mb_of_text_on_a_500_is_a_bounded_api_error() {
+    huge_failure(500, five_mb_text()).await;
+}
+
+#[tokio::test]
+async fn five_mb_of_json_on_a_502_is_a_bounded_api_error() {
+    huge_failure(502, five_mb_json()).await;
 }
 
 /// serde's message quotes the offending value: a 5 MB string where a number belongs.
@@ -609,40 +635,51 @@ async fn a_huge_wrongly_typed_value_gives_a_bounded_decode_error() {
     assert_bounded(&error);
 }
 
-#[tokio::test]
-async fn several_megabyte_messages_inside_envelopes_are_bounded() {
-    let huge = "boom ".repeat(FIVE_MB / 5);
-    for body in [
-        // Self-hosted passing through a 5 MB text upstream body.
-        self_hosted_error(
-            "Error received from the runwayml API",
-            json!(huge),
-            json!({}),
-        ),
-        // A hosted error with a 5 MB message.
-        hosted_error(&huge, "INTERNAL"),
-        // A bare Runway 400 with a huge issue list.
-        json!({
-            "error": "Validation of body failed",
-            "issues": vec![json!({"code": "custom", "path": ["promptText"], "message": huge.get(..1000).unwrap()}); 5000]
-        }),
-    ] {
-        let error = get_error(500, &body).await;
-        assert_bounded(&error);
-        let api = error.api().expect("api");
-        assert!(api.issues.len() <= 50, "{} issues kept", api.issues.len());
-        if !api.issues.is_empty() {
-            let display = error.to_string();
-            assert_eq!(display.matches("; promptText: ").count(), 5, "{display}");
-            assert!(
-                display.contains(&format!(
-                    "; and {} more (see ApiError::issues)",
-                    api.issues.len() - 5
-                )),
-                "{display}"
-            );
-        }
+fn huge_message() -> String {
+    "boom ".repeat(FIVE_MB / 5)
+}
+
+/// An error envelope holding several MB of text: every field kept is bounded.
+async fn huge_envelope(body: Value) {
+    let error = get_error(500, &body).await;
+    assert_bounded(&error);
+    let api = error.api().expect("api");
+    assert!(api.issues.len() <= 50, "{} issues kept", api.issues.len());
+    if !api.issues.is_empty() {
+        let display = error.to_string();
+        assert_eq!(display.matches("; promptText: ").count(), 5, "{display}");
+        assert!(
+            display.contains(&format!(
+                "; and {} more (see ApiError::issues)",
+                api.issues.len() - 5
+            )),
+            "{display}"
+        );
     }
+}
+
+#[tokio::test]
+async fn a_self_hosted_error_passing_5_mb_of_upstream_text_is_bounded() {
+    huge_envelope(self_hosted_error(
+        "Error received from the runwayml API",
+        json!(huge_message()),
+        json!({}),
+    ))
+    .await;
+}
+
+#[tokio::test]
+async fn a_hosted_error_with_a_5_mb_message_is_bounded() {
+    huge_envelope(hosted_error(&huge_message(), "INTERNAL")).await;
+}
+
+#[tokio::test]
+async fn a_runway_400_with_thousands_of_issues_is_bounded() {
+    huge_envelope(json!({
+        "error": "Validation of body failed",
+        "issues": vec![json!({"code": "custom", "path": ["promptText"], "message": "m".repeat(1000)}); 5000]
+    }))
+    .await;
 }
 
 #[tokio::test]
