@@ -80,7 +80,7 @@ impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("token", &self.token.as_ref().map(|_| crate::redact::MASK))
-            .field("base_url", &self.base_url)
+            .field("base_url", &redact(&self.base_url, None))
             .field("request_timeout", &self.request_timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("cancel_timeout", &self.cancel_timeout)
@@ -188,14 +188,16 @@ impl ClientBuilder {
 }
 
 fn normalize_base_url(raw: &str) -> Result<String, Error> {
+    // A pasted URL may carry `?api_token=…`: never echo it.
+    let shown = redact(raw, None);
     let url = url::Url::parse(raw.trim()).map_err(|e| {
         Error::config(format!(
-            "base URL {raw:?} is not a valid URL ({e}); expected e.g. {DEFAULT_BASE_URL}"
+            "base URL {shown:?} is not a valid URL ({e}); expected e.g. {DEFAULT_BASE_URL}"
         ))
     })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(Error::config(format!(
-            "base URL {raw:?} must use http or https"
+            "base URL {shown:?} must use http or https"
         )));
     }
     if url.query().is_some() || url.fragment().is_some() {
@@ -475,7 +477,12 @@ impl Client {
             Raw::InvalidResponsePayload(body, e) => Error::Decode(Box::new(DecodeError {
                 operation,
                 status: 200,
-                message: redact(&e.to_string(), token),
+                // serde quotes the offending value, which can be megabytes long.
+                message: excerpt(
+                    e.to_string().as_bytes(),
+                    crate::envelope::EXCERPT_LIMIT,
+                    token,
+                ),
                 body_excerpt: excerpt(&body, crate::envelope::EXCERPT_LIMIT, token),
                 task_id: None,
             })),
@@ -500,10 +507,11 @@ impl Client {
 }
 
 fn transport_error(operation: &'static str, error: &reqwest::Error, token: Option<&str>) -> Error {
-    let kind = if error.is_timeout() {
-        TransportKind::Timeout
-    } else if error.is_connect() {
+    // A connect timeout is a connect failure: nothing was sent.
+    let kind = if error.is_connect() {
         TransportKind::Connect
+    } else if error.is_timeout() {
+        TransportKind::Timeout
     } else {
         TransportKind::Other
     };

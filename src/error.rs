@@ -311,7 +311,7 @@ impl fmt::Display for TransportError {
         }
         write!(f, ": {}", self.message)?;
         match (self.kind, self.operation) {
-            (TransportKind::Timeout, "image_to_video") => write!(
+            (TransportKind::Timeout | TransportKind::Other, "image_to_video") => write!(
                 f,
                 " — the task may have been created; it was not submitted again to avoid a \
                  duplicate charge"

@@ -222,7 +222,17 @@ impl<S: TaskSource> Poller<S> {
             }
             tokio::time::sleep(pause).await;
             self.polls += 1;
-            match self.source.get(&self.id).await {
+            // A poll in flight (with its own retries) must not run past the wait's deadline.
+            let poll = self.source.get(&self.id);
+            let polled = match self.settings.timeout {
+                Some(timeout) => tokio::time::timeout_at(self.started + timeout, poll).await,
+                None => Ok(poll.await),
+            };
+            let Ok(polled) = polled else {
+                self.finished = true;
+                return Some(Err(self.timed_out().await));
+            };
+            match polled {
                 Ok(task) => {
                     self.failing_since = None;
                     if task.is_terminal() {

@@ -382,7 +382,6 @@ fn config_errors_do_not_show_the_token() {
 
 /// Base URLs that fail other checks, still holding the token (a pasted full URL).
 #[test]
-#[ignore = "bug: client.rs normalize_base_url echoes the raw base URL (token included) in its Config errors; see report"]
 fn config_errors_for_bad_urls_do_not_echo_the_token() {
     for bad in [
         format!("api.lowcodeapi.com/runwayml?api_token={TOKEN}"),

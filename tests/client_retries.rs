@@ -558,7 +558,6 @@ async fn a_connect_timeout_is_retried_even_for_a_create() {
 }
 
 #[tokio::test]
-#[ignore = "bug: client.rs transport_error checks is_timeout() before is_connect(): a connect timeout (nothing sent) is reported as Timeout, and a create's Display says the task may have been created; see report"]
 async fn a_connect_timeout_is_a_connect_failure() {
     let (url, _listener, _held) = unconnectable().await;
     let client = builder(url)

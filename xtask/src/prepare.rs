@@ -120,12 +120,25 @@ fn fix_version(document: &mut Value, log: &mut Vec<String>) -> Result<()> {
             "rewrite: openapi {version} -> 3.0.3: the latest 3.0 patch release, same semantics"
         ));
     }
-    if document
+    let Some(paths) = document
         .get("paths")
         .and_then(Value::as_object)
-        .is_none_or(Map::is_empty)
-    {
+        .filter(|paths| !paths.is_empty())
+    else {
         bail!("the document has no operations (`paths` is empty or missing)");
+    };
+    for (path, item) in paths {
+        let Some(item) = item.as_object() else {
+            bail!("path {path} is not an object");
+        };
+        for (method, operation) in item {
+            if METHODS.contains(&method.as_str()) && !operation.is_object() {
+                bail!(
+                    "operation {} {path} is not an object",
+                    method.to_uppercase()
+                );
+            }
+        }
     }
     Ok(())
 }
