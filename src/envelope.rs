@@ -136,8 +136,12 @@ pub(crate) fn retry_after(headers: &HeaderMap, body: &[u8]) -> Option<Duration> 
     }
 }
 
+/// The longest `Retry-After` kept, whatever its form (about 31 years): enough to say "not now".
+const MAX_RETRY_AFTER_SECS: u64 = 1_000_000_000;
+
 fn seconds(value: f64) -> Option<Duration> {
-    (value.is_finite() && value >= 0.0).then(|| Duration::from_secs_f64(value.min(1e9)))
+    (value.is_finite() && value >= 0.0)
+        .then(|| Duration::from_secs_f64(value.min(MAX_RETRY_AFTER_SECS as f64)))
 }
 
 fn parse_retry_after(value: &str) -> Option<Duration> {
@@ -148,7 +152,8 @@ fn parse_retry_after(value: &str) -> Option<Duration> {
     let when = httpdate::parse_http_date(value).ok()?;
     Some(
         when.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
+            .unwrap_or(Duration::ZERO)
+            .min(Duration::from_secs(MAX_RETRY_AFTER_SECS)),
     )
 }
 
@@ -369,6 +374,15 @@ mod tests {
         headers.insert(http::header::RETRY_AFTER, date.parse().unwrap());
         let after = retry_after(&headers, b"").unwrap();
         assert!(after <= Duration::from_secs(30) && after >= Duration::from_secs(28));
+        // A date centuries ahead is bounded like a huge number of seconds.
+        headers.insert(
+            http::header::RETRY_AFTER,
+            "Wed, 21 Oct 2415 07:28:00 GMT".parse().unwrap(),
+        );
+        let bound = Duration::from_secs(MAX_RETRY_AFTER_SECS);
+        assert_eq!(retry_after(&headers, b""), Some(bound));
+        headers.insert(http::header::RETRY_AFTER, "1e300".parse().unwrap());
+        assert_eq!(retry_after(&headers, b""), Some(bound));
     }
 
     #[test]
