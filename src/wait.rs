@@ -567,6 +567,11 @@ mod tests {
         }
     }
 
+    /// A fixed 5 s schedule, no jitter: exact poll times.
+    fn every_5s() -> Settings {
+        settings(PollSchedule::every(Duration::from_secs(5)))
+    }
+
     fn api_error(status: u16) -> Error {
         Error::Api(Box::new(ApiError {
             operation: "get_task",
@@ -669,7 +674,7 @@ mod tests {
         let script = lasting(Duration::from_secs(3600), TaskStatus::Succeeded);
         let wait = Settings {
             timeout: Some(Duration::from_secs(30)),
-            ..settings(PollSchedule::every(Duration::from_secs(5)))
+            ..every_5s()
         };
         let started = Instant::now();
         let error = Poller::new(script.clone(), id(), wait.clone())
@@ -719,11 +724,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn dropping_the_wait_stops_polling() {
         let script = lasting(Duration::from_secs(3600), TaskStatus::Succeeded);
-        let poller = Poller::new(
-            script.clone(),
-            id(),
-            settings(PollSchedule::every(Duration::from_secs(5))),
-        );
+        let poller = Poller::new(script.clone(), id(), every_5s());
         tokio::select! {
             _ = poller.finish() => panic!("the task never ends"),
             _ = tokio::time::sleep(Duration::from_secs(12)) => {}
@@ -747,11 +748,7 @@ mod tests {
                 _ => TaskStatus::Succeeded,
             }))
         });
-        let poller = Poller::new(
-            script.clone(),
-            id(),
-            settings(PollSchedule::every(Duration::from_secs(5))),
-        );
+        let poller = Poller::new(script.clone(), id(), every_5s());
         let seen: Vec<TaskStatus> = futures::StreamExt::collect::<Vec<_>>(snapshots(poller))
             .await
             .into_iter()
@@ -775,14 +772,10 @@ mod tests {
             1 | 2 => Err(api_error(503)),
             _ => Ok(task(TaskStatus::Succeeded)),
         });
-        let done = Poller::new(
-            script.clone(),
-            id(),
-            settings(PollSchedule::every(Duration::from_secs(5))),
-        )
-        .finish()
-        .await
-        .unwrap();
+        let done = Poller::new(script.clone(), id(), every_5s())
+            .finish()
+            .await
+            .unwrap();
         assert_eq!(done.status, TaskStatus::Succeeded);
         assert_eq!(script.poll_times().len(), 3);
 
@@ -797,7 +790,7 @@ mod tests {
         });
         let wait = Settings {
             transient_budget: Duration::from_secs(20),
-            ..settings(PollSchedule::every(Duration::from_secs(5)))
+            ..every_5s()
         };
         let error = Poller::new(script.clone(), id(), wait)
             .finish()
@@ -815,14 +808,10 @@ mod tests {
             1 => Ok(task(TaskStatus::Running)),
             _ => Err(api_error(404)),
         });
-        let error = Poller::new(
-            script,
-            id(),
-            settings(PollSchedule::every(Duration::from_secs(5))),
-        )
-        .finish()
-        .await
-        .unwrap_err();
+        let error = Poller::new(script, id(), every_5s())
+            .finish()
+            .await
+            .unwrap_err();
         assert!(
             matches!(&error, Error::TaskGone { task_id } if task_id == &id()),
             "{error:?}"
@@ -833,14 +822,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn non_transient_errors_end_the_wait_with_the_id() {
         let script = Script::new(|_, _| Err(api_error(401)));
-        let error = Poller::new(
-            script.clone(),
-            id(),
-            settings(PollSchedule::every(Duration::from_secs(5))),
-        )
-        .finish()
-        .await
-        .unwrap_err();
+        let error = Poller::new(script.clone(), id(), every_5s())
+            .finish()
+            .await
+            .unwrap_err();
         assert!(error.is_unauthorized());
         assert_eq!(error.task_id(), Some(&id()));
         assert_eq!(script.poll_times().len(), 1);
@@ -864,14 +849,10 @@ mod tests {
                 failed.cost = Some(0.0);
                 Ok(failed)
             });
-            let error = Poller::new(
-                script,
-                id(),
-                settings(PollSchedule::every(Duration::from_secs(5))),
-            )
-            .finish()
-            .await
-            .unwrap_err();
+            let error = Poller::new(script, id(), every_5s())
+                .finish()
+                .await
+                .unwrap_err();
             let Error::TaskFailed(task) = &error else {
                 panic!("{error:?}")
             };
@@ -887,14 +868,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn cancelled_tasks_end_the_wait_with_their_own_error() {
         let script = Script::new(|_, _| Ok(task(TaskStatus::Cancelled)));
-        let error = Poller::new(
-            script,
-            id(),
-            settings(PollSchedule::every(Duration::from_secs(5))),
-        )
-        .finish()
-        .await
-        .unwrap_err();
+        let error = Poller::new(script, id(), every_5s())
+            .finish()
+            .await
+            .unwrap_err();
         assert!(matches!(error, Error::TaskCancelled(_)), "{error:?}");
         assert_eq!(error.task_id(), Some(&id()));
     }
@@ -904,14 +881,9 @@ mod tests {
         let scripts: Vec<Script> = (0..1000)
             .map(|n| lasting(Duration::from_secs(10 + (n % 50)), TaskStatus::Succeeded))
             .collect();
-        let waits = scripts.iter().map(|script| {
-            Poller::new(
-                script.clone(),
-                id(),
-                settings(PollSchedule::every(Duration::from_secs(5))),
-            )
-            .finish()
-        });
+        let waits = scripts
+            .iter()
+            .map(|script| Poller::new(script.clone(), id(), every_5s()).finish());
         let results = futures::future::join_all(waits).await;
         assert!(results.iter().all(Result::is_ok));
         for (n, script) in scripts.iter().enumerate() {
