@@ -654,10 +654,6 @@ fn apply(document: &mut Value, mutation: &Mutation) {
     }
 }
 
-/// The panic of a known bug (see `bug_prepare_panics_on_an_operation_that_is_not_an_object`):
-/// tolerated by the properties until it is fixed, so that they keep catching any other panic.
-const KNOWN_PREPARE_PANIC: &str = "cannot access key \"operationId\"";
-
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     panic
         .downcast_ref::<String>()
@@ -666,34 +662,13 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_default()
 }
 
-/// Keeps the tolerated panic's message and backtrace out of the output; every other panic is
-/// printed as usual.
-fn quiet_known_panic() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let in_property = std::thread::current()
-                .name()
-                .is_some_and(|name| name.starts_with("prepare_survives"));
-            if !(in_property && panic_message(info.payload()).contains(KNOWN_PREPARE_PANIC)) {
-                default(info);
-            }
-        }));
-    });
-}
-
 fn check_prepare(document: &Value, overlay: &str) -> Result<(), TestCaseError> {
-    quiet_known_panic();
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         xtask::prepare::prepare(document, overlay)
     }));
     match outcome {
         Err(panic) => {
             let reason = panic_message(panic.as_ref());
-            if reason.contains(KNOWN_PREPARE_PANIC) {
-                return Ok(());
-            }
             Err(TestCaseError::fail(format!("prepare panicked: {reason}")))
         }
         Ok(Err(error)) => {
@@ -757,10 +732,10 @@ fn the_pinned_document_prepares() {
 }
 
 /// Found by `prepare_survives_mutated_upstream_documents`: an operation (`paths./p.get`) that is
-/// an array, a string, a number or a boolean makes `assign_operation_ids` index it as an object.
+/// an array, a string, a number or a boolean once made `assign_operation_ids` panic indexing it
+/// as an object. It is an error now.
 #[test]
-#[ignore = "bug: xtask prepare panics (assign_operation_ids, `operation[\"operationId\"] = …`) when an operation is not a JSON object, instead of returning an error"]
-fn bug_prepare_panics_on_an_operation_that_is_not_an_object() {
+fn prepare_rejects_operations_that_are_not_objects() {
     for bad in [json!([]), json!("get"), json!(1), json!(true)] {
         let mut document: Value = serde_json::from_str(UPSTREAM).unwrap();
         let paths = document["paths"].as_object_mut().unwrap();

@@ -9,9 +9,6 @@
 //! Each test (one per operation × dialect) prints its table of cells (`cargo test --test
 //! fault_matrix -- --nocapture`); with `FAULT_MATRIX_REPORT=<dir>` set it also writes the rows as
 //! Markdown to `<dir>/<op>-<dialect>.md` (RELIABILITY.md is built from them).
-//!
-//! Cells flagged `known_bug` describe a bug that is reported and demonstrated by an ignored test
-//! below; they are counted but do not fail the matrix (and count as holding once fixed).
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
@@ -301,7 +298,6 @@ struct Expect {
     removed: bool,
     min: Duration,
     max: Duration,
-    known_bug: Option<&'static str>,
 }
 
 impl Expect {
@@ -314,7 +310,6 @@ impl Expect {
             removed: false,
             min: Duration::ZERO,
             max: SLACK,
-            known_bug: None,
         }
     }
 }
@@ -422,7 +417,6 @@ struct Row {
     requests: String,
     elapsed: Duration,
     problems: Vec<String>,
-    known_bug: Option<&'static str>,
 }
 
 impl Row {
@@ -612,7 +606,6 @@ async fn cell(b: &Bench, op: Op, k: K, n: usize) -> Row {
 
     // Creates: one task per create that reached Runway, never a second POST after one that may
     // have been processed, and an ambiguous failure says so.
-    let mut known_bug = want.known_bug;
     if op == Op::Create {
         let made: Vec<_> = sim
             .tasks()
@@ -638,9 +631,6 @@ async fn cell(b: &Bench, op: Op, k: K, n: usize) -> Row {
                 Error::Transport(_) if !error.to_string().contains("may have been created") => {
                     problems
                         .push("an ambiguous create failure does not say the task may exist".into());
-                    if !error.is_timeout() {
-                        known_bug = Some(BUG_AMBIGUOUS_CREATE);
-                    }
                 }
                 Error::Decode(decode) => {
                     if let Some(task) = made.first()
@@ -678,13 +668,8 @@ async fn cell(b: &Bench, op: Op, k: K, n: usize) -> Row {
         },
         elapsed,
         problems,
-        known_bug,
     }
 }
-
-const BUG_AMBIGUOUS_CREATE: &str = "a create that failed in transit after sending (dropped \
-    connection, truncated answer) is not reported as possibly created: see \
-    bug_ambiguous_create_failures_say_the_task_may_exist";
 
 /// Extra wait cells: timeouts, cancel-on-timeout with a `DELETE` that misbehaves, a task gone
 /// meanwhile, polls that hang.
@@ -773,7 +758,6 @@ async fn wait_cells(b: &Bench) -> Vec<Row> {
             requests: format!("{} GET + {deletes} DELETE", sim.count(Route::GetTask)),
             elapsed,
             problems,
-            known_bug: None,
         });
     }
 
@@ -812,7 +796,6 @@ async fn wait_cells(b: &Bench) -> Vec<Row> {
         requests: format!("{} GET", sim.count(Route::GetTask)),
         elapsed,
         problems,
-        known_bug: None,
     });
 
     // Every poll hangs, with a request timeout (1.5 s) longer than the wait timeout (500 ms): the
@@ -863,13 +846,9 @@ async fn wait_cells(b: &Bench) -> Vec<Row> {
         requests: format!("{} GET", sim.count(Route::GetTask)),
         elapsed,
         problems,
-        known_bug: Some(BUG_WAIT_OVERSHOOT),
     });
     rows
 }
-
-const BUG_WAIT_OVERSHOOT: &str = "Wait's timeout is checked only between polls, so a poll in \
-    flight runs to its own end: see bug_wait_timeout_bounds_a_poll_in_flight";
 
 fn report(op: Op, dialect: Dialect, rows: &[Row]) {
     let mut table = String::new();
@@ -879,10 +858,10 @@ fn report(op: Op, dialect: Dialect, rows: &[Row]) {
     );
     let _ = writeln!(table, "|---|---|---|---|---|---|---|---|");
     for r in rows {
-        let holds = match (r.holds(), r.known_bug) {
-            (true, _) => "yes".to_owned(),
-            (false, Some(_)) => format!("no (known bug): {}", r.problems.join("; ")),
-            (false, None) => format!("**NO**: {}", r.problems.join("; ")),
+        let holds = if r.holds() {
+            "yes".to_owned()
+        } else {
+            format!("**NO**: {}", r.problems.join("; "))
         };
         let _ = writeln!(
             table,
@@ -897,16 +876,11 @@ fn report(op: Op, dialect: Dialect, rows: &[Row]) {
         );
     }
     let holding = rows.iter().filter(|r| r.holds()).count();
-    let known = rows
-        .iter()
-        .filter(|r| !r.holds() && r.known_bug.is_some())
-        .count();
     let _ = writeln!(
         table,
-        "\n{} × {dialect}: {} cells, {holding} hold, {known} known bugs, {} unexpected",
+        "\n{} × {dialect}: {} cells, {holding} hold",
         op.name(),
         rows.len(),
-        rows.len() - holding - known
     );
     println!("{table}");
     if let Ok(dir) = std::env::var("FAULT_MATRIX_REPORT") {
@@ -928,7 +902,7 @@ async fn matrix(op: Op, dialect: Dialect) {
     report(op, dialect, &rows);
     let unexpected: Vec<String> = rows
         .iter()
-        .filter(|r| !r.holds() && r.known_bug.is_none())
+        .filter(|r| !r.holds())
         .map(|r| format!("{} / {}: {}", r.op.name(), r.fault, r.problems.join("; ")))
         .collect();
     assert!(
@@ -980,8 +954,7 @@ async fn wait_self_hosted() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Regressions and bugs found by the matrix. Each `bug_` test states the correct behaviour and
-// fails today; it is ignored until the fix lands.
+// Regressions for the bugs the matrix found (all fixed): each states the behaviour on its own.
 // ---------------------------------------------------------------------------------------------
 
 /// A fresh client (URL format `Auto`) on the self-hosted simulator, used the way every user
@@ -1011,10 +984,9 @@ async fn self_hosted_create_first_then_get_and_wait() {
 }
 
 /// A create whose connection broke after the request was sent may have made a task: the error
-/// must say so, as it does for a timeout.
+/// says so, as it does for a timeout (it once warned only on timeouts).
 #[tokio::test]
-#[ignore = "bug: TransportError's Display warns 'may have been created' only for timeouts, not for a create whose connection dropped or whose answer was cut after sending"]
-async fn bug_ambiguous_create_failures_say_the_task_may_exist() {
+async fn ambiguous_create_failures_say_the_task_may_exist() {
     let sim = Simulator::builder()
         .token(TOKEN)
         .manual_clock()
@@ -1036,10 +1008,10 @@ async fn bug_ambiguous_create_failures_say_the_task_may_exist() {
     assert_eq!(sim.accepted_creates(), 2, "both creates did make a task");
 }
 
-/// `Wait::timeout` bounds the whole wait, a poll in flight included.
+/// `Wait::timeout` bounds the whole wait, a poll in flight included (the deadline was once
+/// checked only between polls, so a hanging poll ran to its own request timeout).
 #[tokio::test]
-#[ignore = "bug: Poller::next checks the wait deadline only before sleeping; a get_task in flight (up to (max_retries + 1) × request_timeout) runs past it"]
-async fn bug_wait_timeout_bounds_a_poll_in_flight() {
+async fn wait_timeout_bounds_a_poll_in_flight() {
     let sim = Simulator::builder()
         .token(TOKEN)
         .manual_clock()
