@@ -233,7 +233,10 @@ fn documents_prepare_refuses_say_why() {
     let mut broken = pinned();
     broken["paths"]["/v1/image_to_video"]["post"] = json!("not an operation");
     let error = prepare(&broken, &overlay).unwrap_err().to_string();
-    assert!(error.contains("POST /v1/image_to_video is not an object"), "{error}");
+    assert!(
+        error.contains("POST /v1/image_to_video is not an object"),
+        "{error}"
+    );
     // An overlay whose target no longer exists upstream is an error, not a silent no-op.
     let mut renamed = pinned();
     let item = renamed["paths"]
