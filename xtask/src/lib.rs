@@ -3,6 +3,7 @@
 //!
 //! Run through the cargo alias: `cargo xtask fetch-spec`, `cargo xtask prepare`, `cargo xtask check`.
 
+pub mod bench;
 pub mod check;
 pub mod drift;
 pub mod fetch;

@@ -45,6 +45,8 @@ enum Command {
     Prepare,
     /// Prove the committed spec files agree: provenance hash and prepared document.
     Check,
+    /// Run every benchmark of BENCHMARKS.md, print the summary, rewrite its figures section.
+    Bench(xtask::bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
         }
         Command::Prepare => prepare::run(&root),
         Command::Check => check::run(&root),
+        Command::Bench(args) => xtask::bench::run(&root, &args),
     };
     match result {
         Ok(code) => code,
