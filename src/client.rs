@@ -44,7 +44,7 @@ pub struct Client {
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("base_url", &self.raw.baseurl)
+            .field("base_url", &redact(&self.raw.baseurl, Some(self.token())))
             .field("transport", &self.raw.inner)
             .finish()
     }
@@ -80,7 +80,15 @@ impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("token", &self.token.as_ref().map(|_| crate::redact::MASK))
-            .field("base_url", &redact(&self.base_url, None))
+            .field(
+                "base_url",
+                &redact(
+                    &self.base_url,
+                    self.token
+                        .as_ref()
+                        .map(|t| -> &str { secrecy::ExposeSecret::expose_secret(t) }),
+                ),
+            )
             .field("request_timeout", &self.request_timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("cancel_timeout", &self.cancel_timeout)
@@ -167,7 +175,7 @@ impl ClientBuilder {
         if token.expose_secret().trim().is_empty() {
             return Err(Error::config("the API token is empty"));
         }
-        let base_url = normalize_base_url(&self.base_url)?;
+        let base_url = normalize_base_url(&self.base_url, Some(token.expose_secret()))?;
         let http = match self.http {
             Some(http) => http,
             None => reqwest::Client::builder()
@@ -187,9 +195,9 @@ impl ClientBuilder {
     }
 }
 
-fn normalize_base_url(raw: &str) -> Result<String, Error> {
-    // A pasted URL may carry `?api_token=…`: never echo it.
-    let shown = redact(raw, None);
+fn normalize_base_url(raw: &str, token: Option<&str>) -> Result<String, Error> {
+    // A pasted URL may carry the token (`?api_token=…` or anywhere else): never echo it.
+    let shown = redact(raw, token);
     let url = url::Url::parse(raw.trim()).map_err(|e| {
         Error::config(format!(
             "base URL {shown:?} is not a valid URL ({e}); expected e.g. {DEFAULT_BASE_URL}"
