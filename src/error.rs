@@ -126,11 +126,30 @@ impl Error {
             || matches!(self, Self::WaitTimeout { .. })
     }
 
-    /// Trying the same call again later may succeed (429, 502, 503, 504, transport failures).
+    /// Trying the same call again later may succeed and is safe (429, 502, 503, 504, transport
+    /// failures), except for a create that [may have created its task](Self::may_have_created_task):
+    /// sending it again could create, and bill, a second task.
     pub fn is_retryable(&self) -> bool {
+        if self.may_have_created_task() {
+            return false;
+        }
         match self {
             Self::Api(e) => matches!(e.status, 429 | 502 | 503 | 504),
             Self::Transport(_) => true,
+            _ => false,
+        }
+    }
+
+    /// A create (`image_to_video`) failed after its request was sent, in a way that does not say
+    /// whether Runway created the task: a timeout, a connection lost mid-answer, or a gateway
+    /// error (502, 503, 504). The task may exist and be billed; Runway offers no way to look it up
+    /// without its id, so retrying risks a duplicate.
+    pub fn may_have_created_task(&self) -> bool {
+        match self {
+            Self::Transport(e) => {
+                e.operation == "image_to_video" && e.kind != TransportKind::Connect
+            }
+            Self::Api(e) => e.operation == "image_to_video" && matches!(e.status, 502..=504),
             _ => false,
         }
     }

@@ -583,8 +583,17 @@ async fn cell(b: &Bench, op: Op, k: K, n: usize) -> Row {
                 if k == K::RateLimitedBeyondCap && !error.is_rate_limited() {
                     problems.push("not is_rate_limited()".into());
                 }
-                if matches!(api.status, 502..=504) && !error.is_retryable() {
-                    problems.push("a 5xx gateway error not is_retryable()".into());
+                if matches!(api.status, 502..=504) {
+                    if op == Op::Create {
+                        if error.is_retryable() || !error.may_have_created_task() {
+                            problems.push(
+                                "an ambiguous create is retryable or not may_have_created_task()"
+                                    .into(),
+                            );
+                        }
+                    } else if !error.is_retryable() {
+                        problems.push("a 5xx gateway error not is_retryable()".into());
+                    }
                 }
                 if k == K::Html502
                     && !api
@@ -598,8 +607,16 @@ async fn cell(b: &Bench, op: Op, k: K, n: usize) -> Row {
                     problems.push("the upstream text is not in the message".into());
                 }
             }
-            if error.is_timeout() && k.times_out() && op != Op::Wait && !error.is_retryable() {
-                problems.push("a timeout not is_retryable()".into());
+            if error.is_timeout() && k.times_out() && op != Op::Wait {
+                if op == Op::Create {
+                    if error.is_retryable() || !error.may_have_created_task() {
+                        problems.push(
+                            "a timed-out create is retryable or not may_have_created_task()".into(),
+                        );
+                    }
+                } else if !error.is_retryable() {
+                    problems.push("a timeout not is_retryable()".into());
+                }
             }
         }
     }

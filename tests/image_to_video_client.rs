@@ -243,3 +243,38 @@ async fn a_create_does_not_settle_the_url_format_for_task_routes() {
     assert_eq!(new_format.calls_async().await, 1);
     assert_eq!(old_format.calls_async().await, 1);
 }
+
+#[tokio::test]
+async fn a_create_that_timed_out_says_the_task_may_exist_and_is_not_retryable() {
+    let server = MockServer::start_async().await;
+    let create = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/v1/image_to_video");
+            then.status(200)
+                .json_body(json!({"data": {"id": "task-5"}}))
+                .delay(std::time::Duration::from_secs(2));
+        })
+        .await;
+    let client = Client::builder()
+        .api_token(TOKEN)
+        .base_url(server.base_url())
+        .request_timeout(std::time::Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let error = client
+        .image_to_video(ImageToVideo::new(Model::Gen4Turbo, image()).ratio(Ratio::W1280H720))
+        .await
+        .unwrap_err();
+    assert!(error.is_timeout(), "{error:?}");
+    assert!(error.may_have_created_task());
+    assert!(!error.is_retryable(), "retrying could bill a second task");
+    assert!(
+        error.to_string().contains("may have been created"),
+        "{error}"
+    );
+    assert_eq!(
+        create.calls_async().await,
+        1,
+        "the create is never sent twice"
+    );
+}
