@@ -74,6 +74,7 @@ pub struct ClientBuilder {
     cancel_timeout: Duration,
     retry: RetryPolicy,
     url_format: UrlFormat,
+    max_concurrent_requests: usize,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -94,6 +95,7 @@ impl fmt::Debug for ClientBuilder {
             .field("cancel_timeout", &self.cancel_timeout)
             .field("retry", &self.retry)
             .field("url_format", &self.url_format)
+            .field("max_concurrent_requests", &self.max_concurrent_requests)
             .finish()
     }
 }
@@ -109,6 +111,7 @@ impl Default for ClientBuilder {
             cancel_timeout: Duration::from_secs(15),
             retry: RetryPolicy::default(),
             url_format: UrlFormat::Auto,
+            max_concurrent_requests: 32,
         }
     }
 }
@@ -164,6 +167,13 @@ impl ClientBuilder {
         self
     }
 
+    /// The most requests one client (and its clones) has in flight at once; default 32. More
+    /// wait their turn. This bounds connections and memory when many tasks are waited on at once.
+    pub fn max_concurrent_requests(mut self, limit: usize) -> Self {
+        self.max_concurrent_requests = limit.max(1);
+        self
+    }
+
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<Client, Error> {
         use secrecy::ExposeSecret;
@@ -187,7 +197,13 @@ impl ClientBuilder {
                     Error::config(format!("cannot build the HTTP client: {}", e.without_url()))
                 })?,
         };
-        let transport = Transport::new(token, self.retry, self.request_timeout, self.url_format);
+        let transport = Transport::new(
+            token,
+            self.retry,
+            self.request_timeout,
+            self.url_format,
+            self.max_concurrent_requests,
+        );
         Ok(Client {
             raw: generated::Client::new_with_client(&base_url, http, transport),
             cancel_timeout: self.cancel_timeout,

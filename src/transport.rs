@@ -40,6 +40,8 @@ pub(crate) struct Shared {
     pub(crate) format: FormatMemory,
     /// Held by the call that probes the URL format, so concurrent first calls try New only once.
     pub(crate) probe: tokio::sync::Mutex<()>,
+    /// Requests in flight (sent, answer not yet read), at most `max_concurrent_requests`.
+    pub(crate) in_flight: tokio::sync::Semaphore,
 }
 
 impl fmt::Debug for Transport {
@@ -72,6 +74,7 @@ impl Transport {
         retry: RetryPolicy,
         request_timeout: Duration,
         url_format: UrlFormat,
+        max_concurrent_requests: usize,
     ) -> Self {
         Self {
             shared: Arc::new(Shared {
@@ -80,6 +83,7 @@ impl Transport {
                 request_timeout,
                 format: FormatMemory::new(url_format),
                 probe: tokio::sync::Mutex::new(()),
+                in_flight: tokio::sync::Semaphore::new(max_concurrent_requests.max(1)),
             }),
         }
     }
@@ -130,6 +134,14 @@ impl Transport {
                     .try_clone()
                     .expect("generated requests have buffered bodies");
                 *attempt.timeout_mut() = Some(timeout);
+                // Bounds connections and buffered bodies: 1,000 waits polled in the same instant
+                // share a few dozen connections instead of opening 1,000.
+                let permit = self
+                    .shared
+                    .in_flight
+                    .acquire()
+                    .await
+                    .expect("the semaphore is never closed");
                 let started = Instant::now();
                 let pause = match client.execute(attempt).await {
                     Ok(response) => {
@@ -140,6 +152,7 @@ impl Transport {
                                 if retry < policy.get_max_retries()
                                     && self.retryable_error(&error, create, call)
                                 {
+                                    drop(permit);
                                     self.log_retry(retry, &error.to_string());
                                     tokio::time::sleep(policy.backoff(retry)).await;
                                     retry += 1;
@@ -188,6 +201,7 @@ impl Transport {
                         policy.backoff(retry)
                     }
                 };
+                drop(permit);
                 self.log_retry(retry, "retryable answer");
                 tokio::time::sleep(pause).await;
                 retry += 1;
