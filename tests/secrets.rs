@@ -5,7 +5,7 @@
 //! The sweep runs every operation against the simulator under every fault of the fault matrix,
 //! in both dialects, plus the authentication failures (the self-hosted 401 echoes the query, token
 //! included, back in its body), transport failures (refused connection, timeout), configuration
-//! errors (a base URL carrying the token), and the CLI (`examples/runway.rs`) on its error paths.
+//! errors (a base URL carrying the token, anywhere in it), and the CLI (`examples/runway.rs`) on its error paths.
 //! Each token is distinctive, so a hit anywhere is a leak.
 
 use std::io::Write;
@@ -395,10 +395,10 @@ async fn no_transport_or_configuration_path_shows_the_token() {
     shown.assert_clean();
 }
 
-/// The builder knows the token, so it can mask it wherever a pasted base URL carries it, not only
-/// after `api_token=`.
+/// The builder knows the token, so it masks it wherever a pasted base URL carries it, not only
+/// after `api_token=` (it once masked only `api_token=` values).
 #[test]
-fn bug_a_token_anywhere_in_a_base_url_is_never_shown() {
+fn a_token_anywhere_in_a_base_url_is_never_shown() {
     let mut shown = Shown::default();
     for base in [
         format!("http://127.0.0.1:1/runwayml#{TOKEN}"),
