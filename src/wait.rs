@@ -143,6 +143,13 @@ impl Default for Settings {
     }
 }
 
+/// A poll failure worth riding out: polling is safe to repeat, so besides what the client layer
+/// retries (429, 502–504, transport), a 500 or a garbled answer is tried again on the next poll,
+/// until the transient budget runs out.
+fn is_transient(error: &Error) -> bool {
+    error.is_retryable() || matches!(error, Error::Decode(_)) || error.status() == Some(500)
+}
+
 /// Where snapshots come from: the client, or a stand-in in tests.
 pub(crate) trait TaskSource: Send + Sync + 'static {
     fn get(&self, id: &TaskId) -> BoxFuture<'_, Result<Task, Error>>;
@@ -250,7 +257,7 @@ impl<S: TaskSource> Poller<S> {
                         task_id: self.id.clone(),
                     }));
                 }
-                Err(error) if error.is_retryable() => {
+                Err(error) if is_transient(&error) => {
                     let since = *self.failing_since.get_or_insert_with(Instant::now);
                     if since.elapsed() >= self.settings.transient_budget {
                         self.finished = true;
@@ -767,9 +774,10 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn transient_errors_are_ridden_out_until_the_budget() {
-        // Two 503s, then success: the wait goes on.
+        // A 503 and a 500, then success: the wait goes on.
         let script = Script::new(|_, n| match n {
-            1 | 2 => Err(api_error(503)),
+            1 => Err(api_error(503)),
+            2 => Err(api_error(500)),
             _ => Ok(task(TaskStatus::Succeeded)),
         });
         let done = Poller::new(script.clone(), id(), every_5s())

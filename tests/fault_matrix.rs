@@ -329,7 +329,8 @@ fn expect(op: Op, k: K) -> Expect {
         // it out like any transient error and polls again).
         (Op::Wait, K::RateLimitedBeyondCap) => Expect::new(ok, 2),
         (_, K::RateLimitedBeyondCap) => Expect::new(Outcome::Api(429), 1),
-        // 500 is not retried by any operation.
+        // 500 is not retried by any call; a wait polls again after it (polling is safe).
+        (Op::Wait, K::S500 | K::Text500 | K::Unreachable) => Expect::new(ok, 2),
         (_, K::S500 | K::Text500 | K::Unreachable) => Expect::new(Outcome::Api(500), 1),
         // 502/503/504 are never retried for a create: it may have been processed.
         (Op::Create, K::S502 | K::S503 | K::S504 | K::S503Thrice | K::Html502) => {
@@ -365,7 +366,9 @@ fn expect(op: Op, k: K) -> Expect {
         (Op::Cancel, K::Malformed) => Expect::new(ok, 1),
         (Op::Get | Op::Wait, K::Slow | K::Hang | K::NoContentHang) => Expect::new(ok, 2),
         (Op::Get | Op::Wait, K::DropBefore | K::DropAfter | K::Truncated) => Expect::new(ok, 2),
-        (Op::Get | Op::Wait, K::Malformed) => Expect::new(Outcome::Decode, 1),
+        // A garbled answer: a wait polls again.
+        (Op::Wait, K::Malformed) => Expect::new(ok, 2),
+        (Op::Get, K::Malformed) => Expect::new(Outcome::Decode, 1),
     };
     let processed_create = matches!(
         k,
