@@ -368,57 +368,22 @@ impl IntoFuture for Wait {
 }
 
 /// Every snapshot of a task until it ends. Made by [`Client::watch`]; use it as a [`Stream`]
-/// (it is `Unpin`), after setting the schedule and timeout like [`Wait`]'s.
+/// (it is `Unpin`), after setting the schedule and timeout like [`Wait`]'s (settings made after
+/// the first poll do not apply).
 ///
 /// Yields `Ok(task)` for each poll, the terminal snapshot (SUCCEEDED, FAILED or CANCELLED)
 /// last; or one `Err` (gone, timeout, persistent failures) and then ends.
 #[must_use = "a Watch does nothing until polled"]
 pub struct Watch {
-    state: WatchState,
-}
-
-enum WatchState {
-    Configuring(Client, TaskId, Settings),
-    Running(Pin<Box<dyn Stream<Item = Result<Task, Error>> + Send>>),
+    client: Client,
+    id: TaskId,
+    settings: Settings,
+    /// Started at the first poll, with the settings as they are then.
+    running: Option<Pin<Box<dyn Stream<Item = Result<Task, Error>> + Send>>>,
 }
 
 impl Watch {
-    fn settings_mut(&mut self) -> &mut Settings {
-        match &mut self.state {
-            WatchState::Configuring(_, _, settings) => settings,
-            WatchState::Running(_) => panic!("a Watch cannot be configured once polled"),
-        }
-    }
-
-    /// The poll schedule; default [`PollSchedule::default`].
-    pub fn schedule(mut self, schedule: PollSchedule) -> Self {
-        self.settings_mut().schedule = schedule;
-        self
-    }
-
-    /// Poll every `interval`.
-    pub fn poll_interval(mut self, interval: Duration) -> Self {
-        self.settings_mut().schedule = PollSchedule::every(interval);
-        self
-    }
-
-    /// Stop with [`Error::WaitTimeout`] after this long (default 10 minutes); `None`: never.
-    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
-        self.settings_mut().timeout = timeout.into();
-        self
-    }
-
-    /// How long polls may keep failing with retryable errors before the stream ends.
-    pub fn transient_error_budget(mut self, budget: Duration) -> Self {
-        self.settings_mut().transient_budget = budget;
-        self
-    }
-
-    /// Ask Runway to cancel the task when the timeout is reached (default: no).
-    pub fn cancel_on_timeout(mut self, cancel: bool) -> Self {
-        self.settings_mut().cancel_on_timeout = cancel;
-        self
-    }
+    settings_setters!();
 }
 
 fn snapshots<S: TaskSource>(poller: Poller<S>) -> impl Stream<Item = Result<Task, Error>> + Send {
@@ -436,19 +401,14 @@ impl Stream for Watch {
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Self::Item>> {
         let this = &mut *self;
-        if let WatchState::Configuring(..) = this.state {
-            let placeholder = WatchState::Running(Box::pin(futures::stream::empty()));
-            if let WatchState::Configuring(client, id, settings) =
-                std::mem::replace(&mut this.state, placeholder)
-            {
-                this.state =
-                    WatchState::Running(Box::pin(snapshots(Poller::new(client, id, settings))));
-            }
-        }
-        match &mut this.state {
-            WatchState::Running(stream) => stream.as_mut().poll_next(cx),
-            WatchState::Configuring(..) => unreachable!("just started"),
-        }
+        let stream = this.running.get_or_insert_with(|| {
+            Box::pin(snapshots(Poller::new(
+                this.client.clone(),
+                this.id.clone(),
+                this.settings.clone(),
+            )))
+        });
+        stream.as_mut().poll_next(cx)
     }
 }
 
@@ -486,7 +446,10 @@ impl Client {
     /// ```
     pub fn watch(&self, id: impl AsRef<TaskId>) -> Watch {
         Watch {
-            state: WatchState::Configuring(self.clone(), id.as_ref().clone(), Settings::default()),
+            client: self.clone(),
+            id: id.as_ref().clone(),
+            settings: Settings::default(),
+            running: None,
         }
     }
 }
