@@ -379,8 +379,10 @@ pub struct Watch {
     id: TaskId,
     settings: Settings,
     /// Started at the first poll, with the settings as they are then.
-    running: Option<Pin<Box<dyn Stream<Item = Result<Task, Error>> + Send>>>,
+    running: Option<Snapshots>,
 }
+
+type Snapshots = Pin<Box<dyn Stream<Item = Result<Task, Error>> + Send>>;
 
 impl Watch {
     settings_setters!();
