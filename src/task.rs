@@ -265,7 +265,7 @@ impl Task {
             status: TaskStatus::parse(&task.status),
             created_at: task.created_at,
             progress: task.progress,
-            output: task.output,
+            output: task.output.unwrap_or_default(),
             failure: task.failure,
             failure_code: task.failure_code.as_deref().map(FailureCode::parse),
             cost: task.cost.map(|c| c.credits),
