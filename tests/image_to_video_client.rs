@@ -4,15 +4,23 @@
 use httpmock::Method::POST;
 use httpmock::MockServer;
 use lowcodeapi_runwayml::image_to_video::{Keyframe, Model, PromptImage, Ratio};
-use lowcodeapi_runwayml::{Client, Error, ImageToVideo, MediaUri, RetryPolicy, UrlFormat};
+use lowcodeapi_runwayml::{
+    Client, ClientBuilder, Error, ImageToVideo, MediaUri, RetryPolicy, UrlFormat,
+};
 use serde_json::json;
 
 const TOKEN: &str = "at_test_token";
 
-fn client(server: &MockServer) -> Client {
+/// A client for the mock server, with the defaults (URL-format probing, retries).
+fn builder(server: &MockServer) -> ClientBuilder {
     Client::builder()
         .api_token(TOKEN)
         .base_url(server.base_url())
+}
+
+/// The New Format and no retries: one request per call.
+fn client(server: &MockServer) -> Client {
+    builder(server)
         .url_format(UrlFormat::New)
         .retry_policy(RetryPolicy::none())
         .build()
@@ -227,11 +235,7 @@ async fn a_create_does_not_settle_the_url_format_for_task_routes() {
             }));
         })
         .await;
-    let client = Client::builder()
-        .api_token(TOKEN)
-        .base_url(server.base_url())
-        .build()
-        .unwrap();
+    let client = builder(&server).build().unwrap();
     let created = client
         .image_to_video(ImageToVideo::new(Model::Gen4Turbo, image()).ratio(Ratio::W1280H720))
         .await
@@ -255,9 +259,7 @@ async fn a_create_that_timed_out_says_the_task_may_exist_and_is_not_retryable() 
                 .delay(std::time::Duration::from_secs(2));
         })
         .await;
-    let client = Client::builder()
-        .api_token(TOKEN)
-        .base_url(server.base_url())
+    let client = builder(&server)
         .request_timeout(std::time::Duration::from_millis(200))
         .build()
         .unwrap();
