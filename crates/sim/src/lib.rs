@@ -122,7 +122,7 @@ pub const DEFAULT_TOKEN: &str = "at_sim_0123456789abcdef";
 /// The OpenAPI document LowCodeAPI serves for runwayml (`spec/upstream/runwayml.json`), served
 /// at `/runwayml/openapi` and `/runwayml/definition` unless replaced with
 /// [`Builder::definition`].
-pub const DEFINITION: &str = include_str!("../../spec/upstream/runwayml.json");
+pub const DEFINITION: &str = include_str!("../assets/runwayml-definition.json");
 
 /// The models whose create bodies the simulator validates (runway.md, 2026-08).
 /// `gen3a_turbo` is retired: 403 `Model variant gen3a_turbo is not available`.

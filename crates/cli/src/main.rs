@@ -14,8 +14,8 @@
 //! Try it with no account at all (it runs against the built-in simulator):
 //!
 //! ```text
-//! cargo run --example runway -- generate
-//! cargo run --example runway -- generate --image examples/assets/sample.png --json
+//! cargo run -p lowcodeapi-runwayml-cli -- generate
+//! cargo run -p lowcodeapi-runwayml-cli -- generate --image crates/cli/assets/sample.png --json
 //! ```
 //!
 //! # Defaults

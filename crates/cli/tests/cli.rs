@@ -1,14 +1,12 @@
-//! The `runway` example CLI, run as a process.
+//! The `runway` CLI, run as a process.
 //!
-//! The example is built once (`cargo build --example runway`, same profile and target directory
-//! as this test) and run with a clean environment: either no token (the CLI starts its built-in
+//! The binary is the one cargo builds for this test, run with a clean environment: either no token (the CLI starts its built-in
 //! simulator), or `LOWCODEAPI_BASE_URL` pointing at a [`Simulator`] started by the test, whose
 //! request log shows what the CLI sent. Every run is checked for token leaks.
 
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -27,37 +25,9 @@ const UNKNOWN_ID: &str = "0b6f8a52-3c1d-4e7f-9a20-5d4c3b2a1f00";
 /// How long any run may take before the test gives up on it.
 const RUN_LIMIT: Duration = Duration::from_secs(60);
 
-/// The example binary, built once per test process.
+/// The `runway` binary cargo built for this test.
 fn binary() -> &'static Path {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
-        // This test runs from <target>/<profile>/deps/; the example goes to <target>/<profile>/examples/.
-        let exe = std::env::current_exe().expect("the test binary's path");
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("<target>/<profile>/deps/<test>");
-        let target_dir = profile_dir.parent().expect("<target>/<profile>");
-        let mut build = Command::new(env!("CARGO"));
-        build
-            .args(["build", "--quiet", "--example", "runway", "--manifest-path"])
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
-            .env("CARGO_TARGET_DIR", target_dir);
-        match profile_dir.file_name().and_then(|n| n.to_str()) {
-            Some("debug") | None => {}
-            Some("release") => {
-                build.arg("--release");
-            }
-            Some(profile) => {
-                build.args(["--profile", profile]);
-            }
-        }
-        let status = build.status().expect("run cargo build");
-        assert!(status.success(), "cargo build --example runway failed");
-        profile_dir
-            .join("examples")
-            .join(format!("runway{}", std::env::consts::EXE_SUFFIX))
-    })
+    Path::new(env!("CARGO_BIN_EXE_runway"))
 }
 
 /// Where the CLI sends its requests.
@@ -213,7 +183,7 @@ fn create(sim: &Simulator) -> String {
 }
 
 fn sample_image() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/assets/sample.png")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/sample.png")
 }
 
 // --- generate against the built-in simulator -----------------------------------------------------
