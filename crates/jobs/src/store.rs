@@ -239,6 +239,23 @@ impl Store {
             }
             _ => url.to_string(),
         };
+        // One connection first, so that a store that cannot be read fails at once rather than
+        // after the pool's acquire timeout.
+        {
+            use sqlx::Connection as _;
+            let mut probe = sqlx::AnyConnection::connect(&connect_url)
+                .await
+                .map_err(|e| unreadable(url, e))?;
+            let check = match backend {
+                Backend::Sqlite => "SELECT COUNT(*) FROM sqlite_master",
+                Backend::Postgres => "SELECT 1",
+            };
+            sqlx::raw_sql(check)
+                .execute(&mut probe)
+                .await
+                .map_err(|e| unreadable(url, e))?;
+            let _ = probe.close().await;
+        }
         let options = AnyPoolOptions::new()
             .max_connections(match backend {
                 Backend::Sqlite => 4,
