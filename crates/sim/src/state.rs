@@ -27,6 +27,8 @@ pub(crate) struct Config {
     pub(crate) epoch: SystemTime,
     /// The storage host: link signing, and the videos it made.
     pub(crate) outputs: crate::storage::Outputs,
+    /// Whether Runway gets `X-Runway-Version` (else it answers 400 to every call).
+    pub(crate) forward_runway_version: bool,
 }
 
 /// Simulated time: scaled real time, or a manual clock, plus whatever tests advanced it by.
