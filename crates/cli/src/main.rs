@@ -9,6 +9,7 @@
 //! runway task get ID [--json]
 //! runway task wait ID [--timeout SECS] [--poll-interval SECS] [--json]
 //! runway task cancel ID [--json]
+//! runway batch REQUESTS.jsonl [--out DIR] [--db URL] [--workers N] [--max-in-flight N] [--json]
 //! ```
 //!
 //! Try it with no account at all (it runs against the built-in simulator):
@@ -75,6 +76,8 @@ use lowcodeapi_runwayml::{
 use lowcodeapi_runwayml_sim::{DEFAULT_TOKEN, Simulator};
 use serde::Serialize;
 
+mod batch;
+
 /// The sample image Runway's own getting-started guide uses.
 const SAMPLE_IMAGE: &str = "https://upload.wikimedia.org/wikipedia/commons/8/85/Tour_Eiffel_Wikimedia_Commons_(cropped).jpg";
 /// The sample prompt from the same guide.
@@ -101,6 +104,9 @@ enum Command {
     /// Look up, wait for or cancel a task by id.
     #[command(subcommand)]
     Task(TaskCommand),
+    /// Generate many videos from a JSON Lines file, durably: Ctrl-C, then the same command again,
+    /// continues without creating anything twice.
+    Batch(batch::BatchArgs),
 }
 
 #[derive(Args, Debug)]
@@ -184,6 +190,7 @@ impl Command {
     fn common(&self) -> &CommonArgs {
         match self {
             Command::Generate(args) => &args.common,
+            Command::Batch(args) => &args.common,
             Command::Task(
                 TaskCommand::Get { common, .. }
                 | TaskCommand::Wait { common, .. }
@@ -210,6 +217,7 @@ async fn main() -> ExitCode {
     let json = cli.command.common().json;
     let ending = match cli.command {
         Command::Generate(args) => generate(args).await,
+        Command::Batch(args) => return batch::run(args).await,
         Command::Task(TaskCommand::Get { id, common }) => get(&id, &common).await,
         Command::Task(TaskCommand::Wait { id, wait, common }) => {
             wait_command(&id, &wait, &common).await
