@@ -81,7 +81,14 @@ async fn submit(url: &str, base_url: &str, dir: &std::path::Path, n: usize) {
 }
 
 /// Jobs per second with `workers` workers in one process, and store statements per job.
-async fn throughput(kind: &str, url: &str, sim: &Simulator, dir: &std::path::Path, n: usize, workers: usize) -> (f64, f64) {
+async fn throughput(
+    kind: &str,
+    url: &str,
+    sim: &Simulator,
+    dir: &std::path::Path,
+    n: usize,
+    workers: usize,
+) -> (f64, f64) {
     submit(url, sim.base_url(), dir, n).await;
     let jobs = builder(url, sim.base_url()).open().await.expect("open");
     let start = Instant::now();
@@ -114,8 +121,8 @@ async fn worker_memory(url: &str, sim: &Simulator, dir: &std::path::Path, queued
             .map(|(_, n)| *n)
             .unwrap_or(0);
         if done >= 100 {
-            let status = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
-                .unwrap_or_default();
+            let status =
+                std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
             break status
                 .lines()
                 .find(|l| l.starts_with("VmRSS:"))
@@ -142,7 +149,10 @@ async fn main() {
         jobs.run(4).await.expect("run");
         return;
     }
-    let n: usize = std::env::var("JOBS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    let n: usize = std::env::var("JOBS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
     let sim = Simulator::builder()
         .task_timeline(Timeline {
             pending: Duration::ZERO,

@@ -69,6 +69,10 @@ impl Inner {
     pub(crate) fn stopping(&self) -> bool {
         *self.stop.borrow()
     }
+
+    pub(crate) fn stop_signal(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.stop.subscribe()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -434,7 +438,8 @@ impl Jobs {
 
     /// Asks this process's workers to stop: no new task is created, creates in flight are
     /// recorded, waits and downloads are let go for the next run (or another process) to resume
-    /// at once. [`run`](Self::run) returns when they have.
+    /// at once. [`run`](Self::run) returns when they have. Final for this handle and its clones:
+    /// open the store again to run workers again.
     pub fn stop(&self) {
         self.inner.stop.send_replace(true);
     }
@@ -466,7 +471,10 @@ impl Jobs {
             if inner.stopping() {
                 return Ok(());
             }
-            let outcome = worker::pass(inner, client, owner).await;
+            let outcome = match self.reap_if_due().await {
+                Ok(()) => worker::pass(inner, client, owner).await,
+                Err(e) => Err(e),
+            };
             let idle = match outcome {
                 Ok(worker::Pass::Worked) => {
                     failures = 0;
@@ -474,7 +482,6 @@ impl Jobs {
                 }
                 Ok(worker::Pass::Idle) => {
                     failures = 0;
-                    self.reap_if_due().await?;
                     if until_settled && inner.store.unsettled().await? == 0 {
                         return Ok(());
                     }
@@ -493,7 +500,7 @@ impl Jobs {
             let jitter = rand::rng().random_range(0.5..1.5);
             tokio::select! {
                 _ = tokio::time::sleep(idle.mul_f64(jitter)) => {}
-                _ = stop.wait_for(|s| *s) => {}
+                _ = worker::stopped(&mut stop) => {}
             }
         }
     }

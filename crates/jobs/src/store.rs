@@ -488,7 +488,7 @@ impl Store {
             "UPDATE runway_jobs SET state = 'creating', owner = $1, lease_until = $2, \
              create_token = $3, attempts = attempts + 1, error = NULL, updated_at = $4 \
              WHERE id = (SELECT id FROM runway_jobs WHERE state = 'queued' AND run_after <= $4 \
-                         ORDER BY id LIMIT 1) \
+                           AND cancel_requested = 0 ORDER BY id LIMIT 1) \
                AND state = 'queued' \
                AND (SELECT backoff_until FROM runway_jobs_fleet WHERE id = 1) <= $4 \
                AND (SELECT COUNT(*) FROM runway_jobs WHERE state IN {IN_FLIGHT}) < $5 \
@@ -608,8 +608,9 @@ impl Store {
     ) -> Result<bool, Error> {
         self.trip(1);
         let done = sqlx::query(
-            "UPDATE runway_jobs SET state = 'queued', owner = NULL, create_token = NULL, \
-             lease_until = 0, run_after = $3, error = $4, updated_at = $5 \
+            "UPDATE runway_jobs SET owner = NULL, create_token = NULL, lease_until = 0, \
+             state = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'queued' END, \
+             run_after = $3, error = $4, updated_at = $5 \
              WHERE id = $1 AND create_token = $2 AND state = 'creating'",
         )
         .bind(id.get())

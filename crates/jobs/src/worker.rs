@@ -386,7 +386,8 @@ async fn release(
 }
 
 /// Runs `work` while renewing the job's lease; `None` when the lease was lost (another worker
-/// took the job, or it was cancelled), in which case the work is dropped.
+/// took the job, or it was cancelled) or the workers are stopping, in which case the work is
+/// dropped (waits and downloads resume from the store).
 async fn with_lease<T>(
     inner: &Arc<Inner>,
     owner: &str,
@@ -395,9 +396,11 @@ async fn with_lease<T>(
 ) -> Result<Option<T>, Error> {
     let every = inner.config.lease / 3;
     let mut work = std::pin::pin!(work);
+    let mut stop = inner.stop_signal();
     loop {
         tokio::select! {
             out = &mut work => return Ok(Some(out)),
+            _ = stopped(&mut stop) => return Ok(None),
             _ = tokio::time::sleep(every.max(Duration::from_millis(10))) => {
                 if !inner.store.renew(id, owner, inner.config.lease).await? {
                     tracing::info!(job = %id, "lease lost; leaving the job to its new owner");
@@ -427,4 +430,10 @@ async fn renewing<T>(
             }
         }
     }
+}
+
+/// Resolves once the workers are asked to stop.
+pub(crate) async fn stopped(stop: &mut tokio::sync::watch::Receiver<bool>) {
+    // The guard `wait_for` returns is not Send: drop it before anything else is awaited.
+    let _ = stop.wait_for(|s| *s).await.is_ok();
 }

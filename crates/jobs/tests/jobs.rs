@@ -373,3 +373,46 @@ async fn failed_tasks_keep_their_code_and_events_reach_another_process() {
         }
     }
 }
+
+#[tokio::test]
+async fn stop_lets_go_of_a_long_wait_and_another_run_resumes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    for (kind, url) in common::stores(dir.path(), "stop").await {
+        let sim = common::simulator(1000.0, 1.0).await;
+        sim.next_outcome(Outcome::RunForever);
+        let jobs = open(&url, &sim).await;
+        let id = jobs
+            .submit(common::request(0), Destination::directory(dir.path()))
+            .await
+            .unwrap();
+        let runner = jobs.clone();
+        let run = tokio::spawn(async move { runner.run(2).await });
+        let mut events = jobs.events_after(0);
+        while let Some(event) = events.next().await {
+            if event.unwrap().state == JobState::Waiting {
+                break;
+            }
+        }
+        jobs.stop();
+        tokio::time::timeout(Duration::from_secs(30), run)
+            .await
+            .expect("run returns on stop")
+            .unwrap()
+            .unwrap();
+        let status = jobs.status(id).await.unwrap();
+        assert_eq!(status.state, JobState::Waiting, "{kind}");
+        // Another process takes the wait over at once (the lease was let go), and cancels it.
+        let other = open(&url, &sim).await;
+        let runner = other.clone();
+        let run = tokio::spawn(async move { runner.run_until_settled(1).await });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        other.cancel(id).await.unwrap();
+        run.await.unwrap().unwrap();
+        assert_eq!(
+            other.status(id).await.unwrap().state,
+            JobState::Cancelled,
+            "{kind}"
+        );
+        assert_eq!(sim.accepted_creates(), 1, "{kind}");
+    }
+}
