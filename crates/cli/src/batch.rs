@@ -409,7 +409,15 @@ fn short_hash(text: &str) -> String {
 
 /// The live display: one bar for the batch, one line per job being worked on.
 async fn progress(jobs: Jobs, lines: HashMap<JobId, usize>) {
+    /// Clears the display when the batch ends (this task is aborted then).
+    struct Clear(MultiProgress);
+    impl Drop for Clear {
+        fn drop(&mut self) {
+            let _ = self.0.clear();
+        }
+    }
     let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+    let _clear = Clear(multi.clone());
     let total = lines.len() as u64;
     let overall = multi.add(ProgressBar::new(total));
     overall.set_style(
