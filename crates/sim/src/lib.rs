@@ -85,6 +85,9 @@
 //!   `retry-after` on a 429), so bodies are deterministic.
 //! - A request body is parsed only under a JSON `Content-Type` (as `express.json()` does);
 //!   otherwise it reads as `{}`.
+//! - `DELETE` of a task that is `PENDING`, `THROTTLED` or `RUNNING` cancels it; of a finished task
+//!   deletes it ([`Removal`]); either way a later `GET` answers Runway's 404
+//!   `{"error":"Task not found"}`, as does a `DELETE` of an unknown or already removed id.
 //! - Runway's `HEAD` check of `https://` prompt images is not simulated (no network).
 
 #![warn(missing_docs)]
@@ -124,6 +127,13 @@ pub const DEFAULT_TOKEN: &str = "at_sim_0123456789abcdef";
 /// [`Builder::definition`].
 pub const DEFINITION: &str = include_str!("../assets/runwayml-definition.json");
 
+/// Runway's `error` text for a call without the `X-Runway-Version` header (see
+/// [`Builder::forward_runway_version`]). The words are Runway's as integrators report them;
+/// the final period and the `docUrl` next to it follow Runway's sibling answer for an invalid
+/// version (`"The API version that was provided in the X-Runway-Version header is not valid."`).
+pub const MISSING_VERSION_MESSAGE: &str =
+    "The X-Runway-Version header was not provided in the request.";
+
 /// The models whose create bodies the simulator validates (runway.md, 2026-08).
 /// `gen3a_turbo` is retired: 403 `Model variant gen3a_turbo is not available`.
 pub fn known_models() -> Vec<&'static str> {
@@ -149,6 +159,7 @@ pub struct Builder {
     estimated_cost: bool,
     definition: Bytes,
     epoch: Option<SystemTime>,
+    forward_runway_version: bool,
 }
 
 impl Default for Builder {
@@ -170,6 +181,7 @@ impl Default for Builder {
             estimated_cost: false,
             definition: Bytes::from_static(DEFINITION.as_bytes()),
             epoch: None,
+            forward_runway_version: true,
         }
     }
 }
@@ -284,6 +296,38 @@ impl Builder {
         self
     }
 
+    /// Whether the simulated LowCodeAPI sends Runway the `X-Runway-Version` header Runway
+    /// requires. Default `true`. With `false`, it behaves like LowCodeAPI's open-source server,
+    /// which sends Runway no version header: every call that reaches Runway (create, get,
+    /// delete) gets Runway's `400`, in the dialect's error envelope, and nothing changes (no task
+    /// is made or removed). Runway's body is
+    /// `{"error":"The X-Runway-Version header was not provided in the request.","docUrl":"https://docs.dev.runwayml.com/api"}`
+    /// ([`MISSING_VERSION_MESSAGE`]). Token checks, routing misses, the documents and
+    /// [faults](Fault) that stand for an answer from before Runway are unchanged.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lowcodeapi_runwayml_sim::{DEFAULT_TOKEN, Dialect, Simulator};
+    /// let sim = Simulator::builder()
+    ///     .dialect(Dialect::SelfHosted)
+    ///     .forward_runway_version(false)
+    ///     .start()
+    ///     .await?;
+    /// let url = sim.url(&format!("/v1/tasks/id?id=x&api_token={DEFAULT_TOKEN}"));
+    /// let answer = reqwest::Client::builder().no_proxy().build()?.get(&url).send().await?;
+    /// assert_eq!(answer.status(), 400);
+    /// let body: serde_json::Value = answer.json().await?;
+    /// assert_eq!(body["provider"], "runwayml");
+    /// assert_eq!(body["error"]["error"], lowcodeapi_runwayml_sim::MISSING_VERSION_MESSAGE);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn forward_runway_version(mut self, forward: bool) -> Self {
+        self.forward_runway_version = forward;
+        self
+    }
+
     fn into_parts(self) -> (Arc<Shared>, u16) {
         let seed = self.seed.unwrap_or_else(util::random_seed);
         let mut tokens = self.tokens;
@@ -301,6 +345,7 @@ impl Builder {
             estimated_cost: self.estimated_cost,
             definition: self.definition,
             epoch: self.epoch.unwrap_or_else(SystemTime::now),
+            forward_runway_version: self.forward_runway_version,
         };
         let clock = Clock::new(self.time_scale, self.manual_clock);
         let state = State::new(

@@ -25,6 +25,8 @@ pub(crate) struct Config {
     pub(crate) estimated_cost: bool,
     pub(crate) definition: Bytes,
     pub(crate) epoch: SystemTime,
+    /// Whether Runway gets `X-Runway-Version` (else it answers 400 to every call).
+    pub(crate) forward_runway_version: bool,
 }
 
 /// Simulated time: scaled real time, or a manual clock, plus whatever tests advanced it by.
