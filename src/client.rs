@@ -66,7 +66,6 @@ impl fmt::Debug for Client {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-#[must_use]
 pub enum CancelOutcome {
     /// The task was pending, throttled or running, and Runway accepted the cancel.
     Cancelled {

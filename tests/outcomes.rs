@@ -342,3 +342,34 @@ async fn other_400s_still_say_fix_the_request() {
     assert!(error.to_string().contains("fix the request"), "{error}");
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_server_that_does_not_forward_the_version_gets_the_hint_on_every_call() {
+    let sim = Simulator::builder()
+        .dialect(Dialect::SelfHosted)
+        .manual_clock()
+        .forward_runway_version(false)
+        .start()
+        .await
+        .unwrap();
+    let client = client(&sim);
+    let create = client.image_to_video(request("x")).await.unwrap_err();
+    let get = client
+        .get_task(&TaskId::parse(NEVER_CREATED).unwrap())
+        .await
+        .unwrap_err();
+    for error in [create, get] {
+        assert_eq!(error.status(), Some(400), "{error}");
+        assert!(
+            error.api().unwrap().is_runway_version_rejected(),
+            "{error:?}"
+        );
+        let shown = error.to_string();
+        assert!(
+            shown.contains("does not send the header") || shown.contains("did not send"),
+            "{shown}"
+        );
+        assert!(shown.contains("nothing in the request is wrong"), "{shown}");
+    }
+    sim.shutdown().await;
+}
