@@ -640,6 +640,57 @@ fn check_passes_when_the_live_document_equals_the_pin() {
     assert_eq!(snapshot(root.path()), before, "--check writes nothing");
 }
 
+#[test]
+fn check_reports_a_different_servers_section_as_information_and_exits_0() {
+    let server = MockServer::start();
+    let mut live = fixture();
+    live["servers"] = json!([{"url": "https://lowcode.example.com/runwayml"}]);
+    server.mock(|when, then| {
+        when.method(GET).path(OPENAPI);
+        then.status(200).json_body(live.clone());
+    });
+    let root = scratch();
+    let before = snapshot(root.path());
+
+    let output = fetch_spec(root.path(), &server, &["--check"]);
+
+    let out = stdout(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stdout: {out}\nstderr: {}",
+        stderr(&output)
+    );
+    assert!(
+        out.contains("except for deployment-specific sections"),
+        "{out}"
+    );
+    assert!(out.contains("information, not drift"), "{out}");
+    assert!(
+        out.contains("https://lowcode.example.com/runwayml"),
+        "{out}"
+    );
+    assert!(!out.contains("To re-pin"), "{out}");
+    assert_eq!(snapshot(root.path()), before, "--check writes nothing");
+
+    // With a real change as well, the check fails and still shows the servers line apart.
+    let server = MockServer::start();
+    let mut live = drifted();
+    live["servers"] = json!([{"url": "https://lowcode.example.com/runwayml"}]);
+    server.mock(|when, then| {
+        when.method(GET).path(OPENAPI);
+        then.status(200).json_body(live.clone());
+    });
+    let output = fetch_spec(root.path(), &server, &["--check"]);
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("operations: 1 added, 1 removed, 2 changed"),
+        "{out}"
+    );
+    assert!(out.contains("information, not drift"), "{out}");
+}
+
 /// The fixture with POST /v1/text_to_image added, DELETE /v1/tasks/id removed, and
 /// POST /v1/image_to_video and GET /v1/tasks/id changed.
 fn drifted() -> Value {
