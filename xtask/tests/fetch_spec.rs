@@ -112,8 +112,13 @@ fn assert_failed(
 ) {
     let err = stderr(output);
     assert_eq!(output.status.code(), Some(1), "stderr: {err}");
-    let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(lines.len(), 1, "one line on stderr, got: {err}");
+    // Every run first says which workspace root it used.
+    assert!(err.starts_with("workspace: "), "stderr: {err}");
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|line| !line.starts_with("workspace: "))
+        .collect();
+    assert_eq!(lines.len(), 1, "one error line on stderr, got: {err}");
     assert!(lines[0].starts_with("error: "), "stderr: {err}");
     for needle in needles {
         assert!(err.contains(needle), "stderr lacks {needle:?}: {err}");
