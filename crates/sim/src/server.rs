@@ -34,12 +34,13 @@ use tokio::task::JoinSet;
 
 use crate::config::{Dialect, UrlFormat};
 use crate::fault::{Fault, Route};
-use crate::json::J;
 use crate::log::LoggedRequest;
 use crate::state::{Config, Shared};
 use crate::util::{parse_query, percent_decode};
 use crate::validate::{self, DOC_URL, Rejection};
-use crate::wire::{self, Reply, Upstream};
+use crate::wire::{
+    self, Logging, NodeHeaders, NodeQuery, ProxyDetail, Reply, RunwayError, Upstream,
+};
 
 /// Request bodies past this answer 413 (a 5 MB data URI must still fit).
 const MAX_REQUEST_BODY: usize = 32 * 1024 * 1024;
@@ -370,7 +371,15 @@ async fn process(shared: &Shared, index: usize, req: &Req, routed: &Routed) -> A
         Some(Fault::UpstreamUnreachable) => {
             let m = wire::ECONNREFUSED_MESSAGE;
             return Action::Reply(
-                wire::proxy_error(config, 500, m, Some(J::obj([("message", J::from(m))]))),
+                wire::proxy_error(
+                    config,
+                    500,
+                    m,
+                    Some(ProxyDetail {
+                        message: Some(m),
+                        ..ProxyDetail::default()
+                    }),
+                ),
                 None,
             );
         }
@@ -456,29 +465,30 @@ fn runway(shared: &Shared, index: usize, routed: &Routed, body: serde_json::Valu
     if !shared.config.forward_runway_version {
         return Upstream::json(
             400,
-            J::obj([
-                ("error", J::from(crate::MISSING_VERSION_MESSAGE)),
-                ("docUrl", J::from(DOC_URL)),
-            ]),
+            &RunwayError {
+                error: crate::MISSING_VERSION_MESSAGE,
+                issues: None,
+                doc_url: Some(DOC_URL),
+            },
         );
     }
     match routed.route {
         Route::CreateTask => match validate::validate(&body) {
-            Ok(accepted) => Upstream::json(200, shared.create_task(accepted, body, index)),
+            Ok(accepted) => Upstream::raw(200, shared.create_task(accepted, body, index)),
             Err(Rejection::Unavailable(message)) => Upstream::error(403, &message),
             Err(Rejection::Invalid(issues)) => Upstream::json(
                 400,
-                J::obj([
-                    ("error", J::from("Validation of body failed")),
-                    ("issues", J::Arr(issues.iter().map(|i| i.to_j()).collect())),
-                    ("docUrl", J::from(DOC_URL)),
-                ]),
+                &RunwayError {
+                    error: "Validation of body failed",
+                    issues: Some(&issues),
+                    doc_url: Some(DOC_URL),
+                },
             ),
         },
         Route::GetTask | Route::DeleteTask => {
             let id = upstream_id(&shared.config, routed.task_id.as_deref());
             let found = if routed.route == Route::GetTask {
-                shared.get_task(&id).map(|j| Upstream::json(200, j))
+                shared.get_task(&id).map(|body| Upstream::raw(200, body))
             } else {
                 shared.delete_task(&id).then_some(Upstream {
                     status: 204,
@@ -550,81 +560,40 @@ fn node_parse_message(body: &[u8], e: &serde_json::Error) -> String {
 }
 
 fn check_token(config: &Config, req: &Req) -> Option<Reply> {
-    let token = req.query_param("api_token");
-    match token {
+    let forbidden = |message| {
+        let detail = ProxyDetail {
+            code: Some(403),
+            ..ProxyDetail::default()
+        };
+        Some(wire::proxy_error(config, 403, message, Some(detail)))
+    };
+    match req.query_param("api_token") {
         Some(t) if t.starts_with("at_") => {
             if config.unauthorized_tokens.iter().any(|u| u == t) {
-                Some(wire::proxy_error(
-                    config,
-                    403,
-                    wire::NO_CREDENTIAL_MESSAGE,
-                    Some(J::obj([("code", J::from(403u16))])),
-                ))
+                forbidden(wire::NO_CREDENTIAL_MESSAGE)
             } else if config.tokens.iter().any(|a| a == t) {
                 None
             } else {
-                Some(wire::proxy_error(
-                    config,
-                    403,
-                    wire::INVALID_TOKEN_MESSAGE,
-                    Some(J::obj([("code", J::from(403u16))])),
-                ))
+                forbidden(wire::INVALID_TOKEN_MESSAGE)
             }
         }
         _ => {
             let message = wire::UNAUTHORIZED_MESSAGE;
-            let logging = J::obj([
-                ("method", J::from(req.method.as_str())),
-                ("status_code", J::from(401u16)),
-                ("message", J::from(message)),
-                ("path", J::from(&req.path)),
-                ("headers", node_headers(&req.headers)),
-                ("query", node_query(&req.query)),
-            ]);
-            Some(wire::proxy_error(
-                config,
-                401,
-                message,
-                Some(J::obj([("code", J::from(401u16)), ("logging", logging)])),
-            ))
+            let detail = ProxyDetail {
+                code: Some(401),
+                logging: Some(Logging {
+                    method: req.method.as_str(),
+                    status_code: 401,
+                    message,
+                    path: &req.path,
+                    headers: NodeHeaders(&req.headers),
+                    query: NodeQuery(&req.query),
+                }),
+                message: None,
+            };
+            Some(wire::proxy_error(config, 401, message, Some(detail)))
         }
     }
-}
-
-/// Node's `req.headers`: lower-cased names, repeats joined with `, `.
-fn node_headers(headers: &[(String, String)]) -> J {
-    let mut out: Vec<(String, J)> = Vec::new();
-    for (k, v) in headers {
-        match out.iter_mut().find(|(name, _)| name == k) {
-            Some((_, J::Str(existing))) => {
-                existing.push_str(", ");
-                existing.push_str(v);
-            }
-            _ => out.push((k.clone(), J::from(v))),
-        }
-    }
-    J::Obj(out)
-}
-
-/// Express's `req.query` (qs): repeated keys become arrays.
-fn node_query(query: &[(String, String)]) -> J {
-    let mut out: Vec<(String, J)> = Vec::new();
-    for (k, v) in query {
-        match out.iter_mut().find(|(name, _)| name == k) {
-            Some((_, slot)) => {
-                let previous = std::mem::replace(slot, J::Null);
-                *slot = match previous {
-                    J::Arr(mut items) => {
-                        items.push(J::from(v));
-                        J::Arr(items)
-                    }
-                    single => J::Arr(vec![single, J::from(v)]),
-                };
-            }
-            None => out.push((k.clone(), J::from(v))),
-        }
-    }
-    J::Obj(out)
 }
 
 fn malformed(mut reply: Reply) -> Reply {
