@@ -326,7 +326,9 @@ async fn process(shared: &Shared, index: usize, req: &Req, routed: &Routed) -> A
         return Action::Reply(wire::proxy_error(config, 400, message, None), None);
     }
     match routed.route {
-        Route::NotFound | Route::Any => return Action::Reply(wire::routing_miss(), None),
+        Route::NotFound | Route::Any | Route::Output => {
+            return Action::Reply(wire::routing_miss(), None);
+        }
         Route::OpenApi | Route::Definition => {}
         Route::CreateTask | Route::GetTask | Route::DeleteTask => {
             if let Some(reply) = check_token(config, req) {

@@ -27,6 +27,8 @@ pub(crate) struct Config {
     pub(crate) estimated_cost: bool,
     pub(crate) definition: Bytes,
     pub(crate) epoch: SystemTime,
+    /// The storage host: link signing, and the videos it made.
+    pub(crate) outputs: crate::storage::Outputs,
     /// Whether Runway gets `X-Runway-Version` (else it answers 400 to every call).
     pub(crate) forward_runway_version: bool,
     /// Where [`Fault::CrossOriginRedirect`] points.
@@ -246,7 +248,12 @@ impl Shared {
             if task.removed.is_some() {
                 return None;
             }
-            let body = task.to_body(now, self.config.epoch, self.config.estimated_cost);
+            let body = task.to_body(
+                now,
+                self.config.epoch,
+                self.config.estimated_cost,
+                &self.config.outputs,
+            );
             Some(raw(&body))
         })
     }

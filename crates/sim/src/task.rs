@@ -17,7 +17,9 @@ use crate::wire::Credits;
 /// by default).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Outcome {
-    /// `SUCCEEDED` with `output: ["https://sim.invalid/outputs/<id>/0.mp4"]` and
+    /// `SUCCEEDED` with `output: ["http://127.0.0.1:<storage-port>/outputs/<id>/0.mp4?_jwt=…"]`
+    /// (a fresh signed link to a real video on every `GET`; see
+    /// [`Simulator::storage_url`](crate::Simulator::storage_url)) and
     /// `cost: {"credits": <per-model rate × duration>}`.
     #[default]
     Succeed,
@@ -183,6 +185,7 @@ impl Task {
         now: Duration,
         epoch: SystemTime,
         estimated_cost: bool,
+        outputs: &crate::storage::Outputs,
     ) -> TaskBody<'_> {
         let (status, _) = self.status(now);
         let mut body = TaskBody {
@@ -209,10 +212,7 @@ impl Task {
             }
             Phase::Done => match &self.outcome {
                 Outcome::Succeed => {
-                    body.output = Some(vec![format!(
-                        "https://sim.invalid/outputs/{}/0.mp4",
-                        self.id
-                    )]);
+                    body.output = Some(outputs.links(&self.id, epoch, now));
                     body.cost = Some(credits);
                 }
                 Outcome::Fail { code, failure } => {
@@ -295,8 +295,9 @@ mod tests {
             delete_calls: 0,
         };
         let at = |secs, cost| {
-            serde_json::to_string(&task.to_body(Duration::from_secs(secs), UNIX_EPOCH, cost))
-                .unwrap()
+            let outputs = crate::storage::Outputs::new(0, Duration::from_secs(60), None, 24);
+            let body = task.to_body(Duration::from_secs(secs), UNIX_EPOCH, cost, &outputs);
+            serde_json::to_string(&body).unwrap()
         };
         assert_eq!(
             at(0, true),

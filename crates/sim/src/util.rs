@@ -19,7 +19,6 @@ impl Rng {
         Rng(ChaCha8Rng::seed_from_u64(seed))
     }
 
-    #[allow(dead_code)] // for callers that want raw words
     pub(crate) fn next_u64(&mut self) -> u64 {
         self.0.next_u64()
     }
