@@ -211,7 +211,7 @@ fn generate_without_a_token_uses_the_builtin_simulator_and_succeeds() {
     assert!(
         run.stdout
             .lines()
-            .any(|l| l.starts_with("output:") && l.contains("https://") && l.contains(id)),
+            .any(|l| l.starts_with("output:") && l.contains("/outputs/") && l.contains(id)),
         "{run:#?}"
     );
 }
