@@ -132,7 +132,7 @@ async fn clones_share_the_learned_format() {
 }
 
 #[tokio::test]
-async fn a_provider_404_on_new_is_an_answer_and_settles_new() {
+async fn a_provider_404_on_new_is_an_answer_but_settles_nothing() {
     for (name, body) in [
         (
             "self-hosted",
@@ -159,7 +159,9 @@ async fn a_provider_404_on_new_is_an_answer_and_settles_new() {
         let error = expect_err(client.get_task(&task_id()).await);
 
         assert!(error.is_not_found(), "{name}: {error}");
-        assert_eq!(client.url_format(), UrlFormatState::New, "{name}");
+        // The answer stands (no fallback to Old), but a 404 may be a routing artefact (the New
+        // Format URL of a task named `id` is the Old Format route): it settles nothing.
+        assert_eq!(client.url_format(), UrlFormatState::Unsettled, "{name}");
         assert_eq!(new.calls_async().await, 1, "{name}");
         assert_eq!(old.calls_async().await, 0, "{name}: no Old request");
     }
