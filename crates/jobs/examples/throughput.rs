@@ -159,6 +159,7 @@ async fn main() {
             throttled: Duration::ZERO,
             running: Duration::ZERO,
         })
+        .synthetic_output_len(1024)
         .start()
         .await
         .expect("simulator");

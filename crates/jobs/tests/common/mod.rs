@@ -70,6 +70,7 @@ pub async fn simulator(scale: f64, sim_secs: f64) -> Simulator {
             running: Duration::from_secs_f64(sim_secs * 3.0 / 4.0),
         })
         .estimated_cost(true)
+        .synthetic_output_len(4096)
         .start()
         .await
         .expect("simulator")
