@@ -1071,6 +1071,132 @@ impl Serialize for ImageToVideo {
     }
 }
 
+/// Reads Runway's image_to_video body back, as [`ImageToVideo::to_body`] writes it: known fields
+/// into the typed setters, every other key into [`extras`](ImageToVideo::extras), unknown models,
+/// ratios and positions kept as `Other`. An image URI that would not pass [`MediaUri::parse`] is
+/// kept unchecked (so a stored request always loads; [`validate`](ImageToVideo::validate)
+/// reports it). Validation is on again after loading.
+///
+/// ```
+/// use lowcodeapi_runwayml::image_to_video::{ImageToVideo, Model, PromptImage, Ratio};
+/// let request = ImageToVideo::new("gen9_preview", PromptImage::url("https://example.com/a.jpg")?)
+///     .ratio("1:1")
+///     .extra("audio", true);
+/// let stored = serde_json::to_string(&request)?;
+/// let loaded: ImageToVideo = serde_json::from_str(&stored)?;
+/// assert_eq!(loaded, request);
+/// assert_eq!(loaded.model(), &Model::Other("gen9_preview".into()));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+impl<'de> Deserialize<'de> for ImageToVideo {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let mut body = Map::deserialize(deserializer)?;
+        fn take<T: serde::de::DeserializeOwned, E: serde::de::Error>(
+            body: &mut Map<String, Value>,
+            key: &str,
+        ) -> Result<Option<T>, E> {
+            match body.remove(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(value) => serde_json::from_value(value)
+                    .map(Some)
+                    .map_err(|e| E::custom(format_args!("{key}: {e}"))),
+            }
+        }
+        let model: String = take(&mut body, "model")?.ok_or_else(|| D::Error::missing_field("model"))?;
+        let prompt_image: PromptImage =
+            take(&mut body, "promptImage")?.ok_or_else(|| D::Error::missing_field("promptImage"))?;
+        Ok(ImageToVideo {
+            model: model.into(),
+            prompt_image,
+            prompt_text: take(&mut body, "promptText")?,
+            ratio: take::<String, _>(&mut body, "ratio")?.map(Ratio::from),
+            duration: take(&mut body, "duration")?,
+            seed: take(&mut body, "seed")?,
+            content_moderation: take(&mut body, "contentModeration")?,
+            extras: body,
+            skip_validation: false,
+        })
+    }
+}
+
+/// For users of [`Client::raw`](crate::Client::raw): a generated request body as an
+/// [`ImageToVideo`] (fields the generated type models separately, like `watermark`, become
+/// extras).
+///
+/// ```
+/// use lowcodeapi_runwayml::generated::types as wire;
+/// use lowcodeapi_runwayml::ImageToVideo;
+/// let raw: wire::ImageToVideoRequest = serde_json::from_value(serde_json::json!({
+///     "model": "gen4_turbo", "promptImage": "https://example.com/a.jpg", "ratio": "1280:720"
+/// }))?;
+/// let request = ImageToVideo::try_from(raw)?;
+/// assert_eq!(request.model().as_str(), "gen4_turbo");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+impl TryFrom<crate::generated::types::ImageToVideoRequest> for ImageToVideo {
+    type Error = serde_json::Error;
+
+    fn try_from(raw: crate::generated::types::ImageToVideoRequest) -> Result<Self, Self::Error> {
+        serde_json::to_value(raw).and_then(serde_json::from_value)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum PromptImageJson {
+    One(String),
+    Many(Vec<KeyframeJson>),
+}
+
+#[derive(Deserialize)]
+struct KeyframeJson {
+    uri: String,
+    #[serde(default)]
+    position: Option<Position>,
+}
+
+/// Reads `promptImage` as Runway's body has it: a URI string, or an array of
+/// `{"uri", "position"?}`. URIs are checked when they pass, kept unchecked when they do not.
+///
+/// ```
+/// use lowcodeapi_runwayml::image_to_video::PromptImage;
+/// let one: PromptImage = serde_json::from_str(r#""https://example.com/a.jpg""#)?;
+/// let two: PromptImage = serde_json::from_str(
+///     r#"[{"uri":"https://example.com/a.jpg","position":"first"},{"uri":"runway://b"}]"#,
+/// )?;
+/// assert_eq!((one.len(), two.len()), (1, 2));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+impl<'de> Deserialize<'de> for PromptImage {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(match PromptImageJson::deserialize(deserializer)? {
+            PromptImageJson::One(uri) => PromptImage::Uri(MediaUri::lenient(uri)),
+            PromptImageJson::Many(items) => PromptImage::List(
+                items
+                    .into_iter()
+                    .map(|item| Keyframe::new(MediaUri::lenient(item.uri), item.position))
+                    .collect(),
+            ),
+        })
+    }
+}
+
+/// Reads one `{"uri", "position"?}` item (see [`PromptImage`]'s `Deserialize`).
+///
+/// ```
+/// use lowcodeapi_runwayml::image_to_video::{Keyframe, Position};
+/// let k: Keyframe = serde_json::from_str(r#"{"uri":"runway://a","position":"middle"}"#)?;
+/// assert_eq!(k.position(), Some(&Position::Other("middle".into())));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+impl<'de> Deserialize<'de> for Keyframe {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let item = KeyframeJson::deserialize(deserializer)?;
+        Ok(Keyframe::new(MediaUri::lenient(item.uri), item.position))
+    }
+}
+
 fn to_value(value: &impl Serialize) -> Value {
     // Infallible: these types serialize to strings, arrays and string-keyed objects only.
     serde_json::to_value(value).expect("request parts serialize to JSON")
