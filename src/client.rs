@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::Either;
@@ -14,8 +15,10 @@ use crate::generated;
 use crate::image_to_video::{ImageToVideo, ValidationError};
 use crate::redact::{excerpt, redact};
 use crate::retry::RetryPolicy;
+use crate::calls::{CallOverrides, CancelTask, CreateImageToVideo, GetTask};
 use crate::task::{Task, TaskId};
 use crate::transport::{CALL, CallOptions, Transport, USER_AGENT};
+use crate::wait::{CancelRecord, PollSchedule, WaitDefaults};
 
 /// The base URL of hosted LowCodeAPI's runwayml provider.
 pub const DEFAULT_BASE_URL: &str = "https://api.lowcodeapi.com/runwayml";
@@ -39,6 +42,13 @@ pub const BASE_URL_ENV: &str = "LOWCODEAPI_BASE_URL";
 pub struct Client {
     raw: generated::Client,
     cancel_timeout: Duration,
+    /// Shared by clones: wait defaults, and the ids this client cancelled.
+    state: Arc<ClientState>,
+}
+
+pub(crate) struct ClientState {
+    pub(crate) wait: WaitDefaults,
+    pub(crate) cancelled: CancelRecord,
 }
 
 impl fmt::Debug for Client {
@@ -75,6 +85,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     url_format: UrlFormat,
     max_concurrent_requests: usize,
+    wait: WaitDefaults,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -96,6 +107,8 @@ impl fmt::Debug for ClientBuilder {
             .field("retry", &self.retry)
             .field("url_format", &self.url_format)
             .field("max_concurrent_requests", &self.max_concurrent_requests)
+            .field("poll_schedule", &self.wait.schedule)
+            .field("wait_timeout", &self.wait.timeout)
             .finish()
     }
 }
@@ -112,6 +125,7 @@ impl Default for ClientBuilder {
             retry: RetryPolicy::default(),
             url_format: UrlFormat::Auto,
             max_concurrent_requests: 32,
+            wait: WaitDefaults::default(),
         }
     }
 }
@@ -174,7 +188,48 @@ impl ClientBuilder {
         self
     }
 
+    /// The poll schedule every [`Client::wait`] and [`Client::watch`] of this client starts with;
+    /// default [`PollSchedule::default`] (Runway's five seconds). A wait can still set its own.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::{Client, PollSchedule};
+    /// // Against a simulator running at 10x real time.
+    /// let client = Client::builder()
+    ///     .api_token("at_example")
+    ///     .poll_schedule(PollSchedule::default().scaled(0.1))
+    ///     .build()?;
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
+    pub fn poll_schedule(mut self, schedule: PollSchedule) -> Self {
+        self.wait.schedule = schedule;
+        self
+    }
+
+    /// How long every wait of this client lasts before giving up (default 10 minutes; `None`
+    /// waits forever). A wait can still set its own with [`Wait::timeout`](crate::Wait::timeout).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::Client;
+    /// let client = Client::builder()
+    ///     .api_token("at_example")
+    ///     .wait_timeout(Duration::from_secs(1800))
+    ///     .build()?;
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
+    pub fn wait_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.wait.timeout = timeout.into();
+        self
+    }
+
     /// Checks the configuration and builds the client.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::Client;
+    /// assert!(Client::builder().build().is_err()); // no token
+    /// assert!(Client::builder().api_token("at_example").build().is_ok());
+    /// ```
     pub fn build(self) -> Result<Client, Error> {
         use secrecy::ExposeSecret;
         let token = self.token.ok_or_else(|| {
@@ -207,6 +262,10 @@ impl ClientBuilder {
         Ok(Client {
             raw: generated::Client::new_with_client(&base_url, http, transport),
             cancel_timeout: self.cancel_timeout,
+            state: Arc::new(ClientState {
+                wait: self.wait,
+                cancelled: CancelRecord::default(),
+            }),
         })
     }
 }
@@ -296,19 +355,39 @@ impl Client {
         self.raw.inner.token()
     }
 
-    /// Fetches a task.
+    /// Fetches a task. `.await` it, or set a timeout or retry count for this call first (see
+    /// [`GetTask`]).
     ///
     /// Errors carry the task id; Runway's 404 (unknown, cancelled or deleted task) satisfies
     /// [`Error::is_not_found`].
-    pub async fn get_task(&self, id: &TaskId) -> Result<Task, Error> {
+    ///
+    /// ```no_run
+    /// # async fn demo(client: lowcodeapi_runwayml::Client, id: lowcodeapi_runwayml::TaskId) -> Result<(), lowcodeapi_runwayml::Error> {
+    /// use std::time::Duration;
+    /// let task = client.get_task(&id).await?;
+    /// let quick = client.get_task(&id).timeout(Duration::from_secs(5)).max_retries(0).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn get_task<'a>(&'a self, id: &'a TaskId) -> GetTask<'a> {
+        GetTask::new(self, id)
+    }
+
+    pub(crate) async fn get_task_with(
+        &self,
+        id: &TaskId,
+        overrides: CallOverrides,
+    ) -> Result<Task, Error> {
         let raw = &self.raw;
-        let value = self
-            .routed("get_task", |format| match format {
-                UrlFormatState::Old => Either::Right(raw.get_task_old_format(id.as_str())),
-                _ => Either::Left(raw.get_task(id.as_str())),
-            })
-            .await
-            .map_err(|e| e.with_task_id(id))?;
+        let call = self.routed("get_task", |format| match format {
+            UrlFormatState::Old => Either::Right(raw.get_task_old_format(id.as_str())),
+            _ => Either::Left(raw.get_task(id.as_str())),
+        });
+        let value = if overrides.is_empty() {
+            call.await
+        } else {
+            CALL.scope(overrides.apply(CallOptions::default()), call).await
+        }
+        .map_err(|e| e.with_task_id(id))?;
         Ok(Task::from_wire(value.into_inner()))
     }
 
@@ -318,12 +397,33 @@ impl Client {
     /// cancel gets no answer within the cancel timeout (the self-hosted server can hang on a
     /// successful DELETE), the task is checked: cancelled or gone is success, anything else an
     /// error carrying the task id.
-    pub async fn cancel_task(&self, id: &TaskId) -> Result<CancelOutcome, Error> {
+    ///
+    /// `.await` it, or set a timeout (instead of the client's cancel timeout) or a retry count
+    /// for this call first (see [`CancelTask`]). A wait on a task this client (or a clone of it)
+    /// cancelled ends as [`Outcome::Cancelled`](crate::Outcome::Cancelled), although Runway
+    /// answers a cancelled task's poll with 404 as it does a deleted one.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: lowcodeapi_runwayml::Client, id: lowcodeapi_runwayml::TaskId) -> Result<(), lowcodeapi_runwayml::Error> {
+    /// let outcome = client.cancel_task(&id).await?;
+    /// println!("{outcome:?}");
+    /// # Ok(()) }
+    /// ```
+    pub fn cancel_task<'a>(&'a self, id: &'a TaskId) -> CancelTask<'a> {
+        CancelTask::new(self, id)
+    }
+
+    pub(crate) async fn cancel_task_with(
+        &self,
+        id: &TaskId,
+        overrides: CallOverrides,
+    ) -> Result<CancelOutcome, Error> {
         let raw = &self.raw;
-        let call = CallOptions {
+        let call = overrides.apply(CallOptions {
             timeout: Some(self.cancel_timeout),
             no_retry_on_timeout: true,
-        };
+            ..CallOptions::default()
+        });
         let result = CALL
             .scope(
                 call,
@@ -333,6 +433,7 @@ impl Client {
                 }),
             )
             .await;
+        self.note_cancelled(id, &result);
         match result {
             Ok(_) => Ok(CancelOutcome::Cancelled),
             // Any other 2xx (e.g. 200 with a body) is a success too.
@@ -353,11 +454,17 @@ impl Client {
     }
 
     /// Starts generating a video from an image; returns the new task (poll it with
-    /// [`Client::wait`] or [`Client::watch`]).
+    /// [`Client::wait`] or [`Client::watch`]). `.await` it, or set a timeout or retry count for
+    /// this call first (see [`CreateImageToVideo`]).
     ///
     /// The request is checked against the per-model rules first (unless
-    /// [`ImageToVideo::skip_validation`] was called): every violation is reported at once and
-    /// nothing is sent. Retries never submit the task twice (see [`Client::create_image_to_video_raw`]).
+    /// [`ImageToVideo::skip_validation`] was called, which sends the body as is): every violation
+    /// is reported at once and nothing is sent.
+    ///
+    /// It is retried only when the request provably was not processed (429, or no connection);
+    /// a timeout or a 5xx after sending is returned, not retried, because Runway has no
+    /// idempotency key and a retry could create a second, billed task
+    /// ([`Error::may_have_created_task`]).
     ///
     /// ```no_run
     /// # async fn demo(client: lowcodeapi_runwayml::Client) -> Result<(), lowcodeapi_runwayml::Error> {
@@ -371,37 +478,51 @@ impl Client {
     ///     )
     ///     .await?;
     /// let video = client.wait(&task).await?;
-    /// println!("{}", video.output[0]);
+    /// println!("{}", video.first_output().unwrap_or("(no output)"));
     /// # Ok(()) }
     /// ```
-    pub async fn image_to_video(&self, request: ImageToVideo) -> Result<crate::CreatedTask, Error> {
+    pub fn image_to_video(&self, request: ImageToVideo) -> CreateImageToVideo<'_> {
+        CreateImageToVideo::new(self, request)
+    }
+
+    pub(crate) async fn image_to_video_with(
+        &self,
+        request: ImageToVideo,
+        overrides: CallOverrides,
+    ) -> Result<crate::CreatedTask, Error> {
         let body = request.validated_body()?;
         let typed: generated::types::ImageToVideoRequest = serde_json::from_value(body)
             .map_err(|e| Error::Validation(ValidationError::single("body", e.to_string())))?;
-        self.create_image_to_video_raw(&typed).await
-    }
-
-    /// The raw create operation: sends an image_to_video body as is (no client-side rules) and
-    /// returns the new task's id. Prefer [`Client::image_to_video`].
-    ///
-    /// It is retried only when the request provably was not processed (429, or no connection);
-    /// a timeout or a 5xx after sending is returned, not retried, because Runway has no
-    /// idempotency key and a retry could create a second, billed task.
-    pub async fn create_image_to_video_raw(
-        &self,
-        body: &generated::types::ImageToVideoRequest,
-    ) -> Result<crate::CreatedTask, Error> {
         let raw = &self.raw;
         // No path parameters: both URL formats are the same URL, and a success here proves
         // nothing about how task URLs are routed, so the format is neither probed nor settled.
-        let created = self
-            .finish("image_to_video", raw.image_to_video(body).await)
-            .await?
-            .into_inner();
-        Ok(crate::CreatedTask {
-            id: TaskId::from_server(created.id),
-            estimated_cost: created.estimated_cost.map(|c| c.credits),
-        })
+        let call = raw.image_to_video(&typed);
+        let result = if overrides.is_empty() {
+            call.await
+        } else {
+            CALL.scope(overrides.apply(CallOptions::default()), call)
+                .await
+        };
+        let created = self.finish("image_to_video", result).await?.into_inner();
+        Ok(crate::CreatedTask::from(created))
+    }
+
+    /// Remembers that a cancel for `id` was sent (anything but a failure to connect), so that a
+    /// wait finding the task gone afterwards reports it cancelled rather than gone.
+    pub(crate) fn note_cancelled<T>(&self, id: &TaskId, result: &Result<T, Error>) {
+        let unsent = matches!(result, Err(Error::Transport(e)) if e.kind == TransportKind::Connect);
+        if !unsent {
+            self.state.cancelled.insert(id);
+        }
+    }
+
+    /// Whether this client (or a clone) sent a cancel for `id`.
+    pub(crate) fn cancelled_here(&self, id: &TaskId) -> bool {
+        self.state.cancelled.contains(id)
+    }
+
+    pub(crate) fn wait_defaults(&self) -> &WaitDefaults {
+        &self.state.wait
     }
 
     /// Runs one call in the learned URL format; while the format is unsettled, tries New and falls

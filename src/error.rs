@@ -59,8 +59,28 @@ pub enum Error {
         /// The task.
         task_id: TaskId,
     },
-    /// Waiting gave up; the task keeps running and can be waited on again.
-    #[error("gave up waiting for task {task_id} after {:.1}s (last status: {}); it is still running: wait again with its id{}", .waited.as_secs_f64(), .last.as_ref().map(|t| t.status.as_str()).unwrap_or("unknown"), if *.cancelled { " (a cancel was requested)" } else { "" })]
+    /// Waiting gave up; the task may still be running and can be waited on again.
+    ///
+    /// Its message says only what is known: the last status if a poll answered, that none did
+    /// otherwise, and whether a cancel was requested.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::{Error, TaskId};
+    /// let error = Error::WaitTimeout {
+    ///     task_id: TaskId::parse("t1")?,
+    ///     waited: Duration::from_secs(3),
+    ///     last: None,
+    ///     cancelled: false,
+    /// };
+    /// assert_eq!(
+    ///     error.to_string(),
+    ///     "gave up waiting for task t1 after 3.0s, before any poll answered: its status is \
+    ///      unknown; wait again with its id"
+    /// );
+    /// # Ok::<(), Error>(())
+    /// ```
+    #[error("{}", wait_timeout_message(task_id, *waited, last.as_deref(), *cancelled))]
     WaitTimeout {
         /// The task.
         task_id: TaskId,
@@ -71,6 +91,30 @@ pub enum Error {
         /// Whether `cancel_on_timeout` asked Runway to cancel the task.
         cancelled: bool,
     },
+}
+
+/// The hint that ends [`Error::WaitTimeout`]'s message when no cancel was requested.
+pub(crate) const WAIT_AGAIN: &str = "wait again with its id";
+
+fn wait_timeout_message(id: &TaskId, waited: Duration, last: Option<&Task>, cancelled: bool) -> String {
+    let mut message = format!(
+        "gave up waiting for task {id} after {:.1}s",
+        waited.as_secs_f64()
+    );
+    match last {
+        Some(task) => message.push_str(&format!(" (last status: {})", task.status)),
+        None => message.push_str(", before any poll answered: its status is unknown"),
+    }
+    if cancelled {
+        message.push_str("; a cancel was requested");
+    } else {
+        if last.is_some() {
+            message.push_str("; it may still be running");
+        }
+        message.push_str("; ");
+        message.push_str(WAIT_AGAIN);
+    }
+    message
 }
 
 impl Error {
@@ -179,6 +223,41 @@ impl Error {
             _ => {}
         }
         self
+    }
+
+    /// A copy, for an error that must be both returned and remembered (a [`crate::Watch`]'s
+    /// end). Media errors, whose I/O source cannot be copied, keep their message.
+    pub(crate) fn duplicate(&self) -> Self {
+        match self {
+            Self::Config { message } => Self::Config {
+                message: message.clone(),
+            },
+            Self::InvalidTaskId { id, reason } => Self::InvalidTaskId {
+                id: id.clone(),
+                reason: reason.clone(),
+            },
+            Self::Validation(e) => Self::Validation(e.clone()),
+            Self::Api(e) => Self::Api(e.clone()),
+            Self::Transport(e) => Self::Transport(e.clone()),
+            Self::Decode(e) => Self::Decode(e.clone()),
+            Self::TaskFailed(task) => Self::TaskFailed(task.clone()),
+            Self::TaskCancelled(task) => Self::TaskCancelled(task.clone()),
+            Self::TaskGone { task_id } => Self::TaskGone {
+                task_id: task_id.clone(),
+            },
+            Self::WaitTimeout {
+                task_id,
+                waited,
+                last,
+                cancelled,
+            } => Self::WaitTimeout {
+                task_id: task_id.clone(),
+                waited: *waited,
+                last: last.clone(),
+                cancelled: *cancelled,
+            },
+            other => Self::config(other.to_string()),
+        }
     }
 
     pub(crate) fn config(message: impl Into<String>) -> Self {

@@ -2,8 +2,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod calls;
 mod client;
-pub mod envelope;
+mod envelope;
 mod error;
 mod format;
 #[doc(hidden)]
@@ -26,4 +27,5 @@ pub use media::{MediaError, MediaUri};
 pub use retry::RetryPolicy;
 pub use task::{CreatedTask, FailureCode, MAX_TASK_ID_LEN, Task, TaskId, TaskStatus};
 pub use transport::{Transport, USER_AGENT};
-pub use wait::{PollSchedule, Wait, Watch};
+pub use calls::{CancelTask, CreateImageToVideo, GetTask};
+pub use wait::{Outcome, PollSchedule, Wait, WaitTarget, Watch};

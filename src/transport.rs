@@ -62,6 +62,8 @@ pub(crate) struct CallOptions {
     pub(crate) timeout: Option<Duration>,
     /// Do not retry after a timeout (a cancel that hangs is checked instead of repeated).
     pub(crate) no_retry_on_timeout: bool,
+    /// Overrides the retry policy's maximum number of retries.
+    pub(crate) max_retries: Option<u32>,
 }
 
 tokio::task_local! {
@@ -121,6 +123,7 @@ impl Transport {
         let create = request.method() == Method::POST;
         let timeout = call.timeout.unwrap_or(self.shared.request_timeout);
         let policy = &self.shared.retry;
+        let max_retries = call.max_retries.unwrap_or(policy.get_max_retries());
         let span = tracing::debug_span!(
             "lowcodeapi.request",
             operation = info.operation_id,
@@ -149,7 +152,7 @@ impl Transport {
                         let (response, retry_after) = match buffer(response).await {
                             Ok(buffered) => buffered,
                             Err(error) => {
-                                if retry < policy.get_max_retries()
+                                if retry < max_retries
                                     && self.retryable_error(&error, create, call)
                                 {
                                     drop(permit);
@@ -169,7 +172,7 @@ impl Transport {
                             elapsed_ms = started.elapsed().as_millis() as u64,
                             "answered"
                         );
-                        if !(retry < policy.get_max_retries()
+                        if !(retry < max_retries
                             && self.retryable_status(status, create))
                         {
                             return Ok(normalize(response));
@@ -193,7 +196,7 @@ impl Transport {
                             error = %redact(&error.to_string(), Some(self.token())),
                             "no answer"
                         );
-                        if !(retry < policy.get_max_retries()
+                        if !(retry < max_retries
                             && self.retryable_error(&error, create, call))
                         {
                             return Err(error.without_url());
