@@ -2,8 +2,10 @@
 //! [`CreateImageToVideo`].
 //!
 //! Each is what [`Client::get_task`], [`Client::cancel_task`] and [`Client::image_to_video`]
-//! return: `.await` it as it is, or first override the client's request timeout or retry count
-//! for this one call (as the AWS SDK's per-operation customization does).
+//! return: a future (`.await` it, or hand it to `join_all`, `select!`, ...), whose settings can
+//! be changed before it is first polled: the client's request timeout or retry count, for this
+//! one call (as the AWS SDK's per-operation customization does). Nothing is sent until it is
+//! polled.
 //!
 //! ```no_run
 //! # async fn demo(client: lowcodeapi_runwayml::Client, id: lowcodeapi_runwayml::TaskId) -> Result<(), lowcodeapi_runwayml::Error> {
@@ -17,8 +19,10 @@
 //! # Ok(()) }
 //! ```
 
-use std::future::{Future, IntoFuture};
+use std::fmt;
+use std::future::Future;
 use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use crate::client::{CancelOutcome, Client};
@@ -70,7 +74,7 @@ macro_rules! call_setters {
 
 type CallFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
 
-/// One `get_task` call; made by [`Client::get_task`]. `.await` it.
+/// One `get_task` call; made by [`Client::get_task`]. A future: `.await` it.
 ///
 /// ```no_run
 /// # async fn demo(client: lowcodeapi_runwayml::Client, id: lowcodeapi_runwayml::TaskId) -> Result<(), lowcodeapi_runwayml::Error> {
@@ -80,11 +84,11 @@ type CallFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 
 /// # Ok(()) }
 /// ```
 #[must_use = "a call does nothing until awaited"]
-#[derive(Debug)]
 pub struct GetTask<'a> {
     client: &'a Client,
     id: &'a TaskId,
     overrides: CallOverrides,
+    running: Option<CallFuture<'a, Task>>,
 }
 
 impl<'a> GetTask<'a> {
@@ -93,18 +97,33 @@ impl<'a> GetTask<'a> {
             client,
             id,
             overrides: CallOverrides::default(),
+            running: None,
         }
     }
 
     call_setters!();
 }
 
-impl<'a> IntoFuture for GetTask<'a> {
+impl<'a> Future for GetTask<'a> {
     type Output = Result<Task, Error>;
-    type IntoFuture = CallFuture<'a, Task>;
 
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.client.get_task_with(self.id, self.overrides))
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let (client, id, overrides) = (this.client, this.id, this.overrides);
+        this.running
+            .get_or_insert_with(|| Box::pin(client.get_task_with(id, overrides)))
+            .as_mut()
+            .poll(cx)
+    }
+}
+
+impl fmt::Debug for GetTask<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GetTask")
+            .field("id", self.id)
+            .field("overrides", &self.overrides)
+            .field("started", &self.running.is_some())
+            .finish()
     }
 }
 
@@ -117,11 +136,11 @@ impl<'a> IntoFuture for GetTask<'a> {
 /// # Ok(()) }
 /// ```
 #[must_use = "a call does nothing until awaited"]
-#[derive(Debug)]
 pub struct CancelTask<'a> {
     client: &'a Client,
     id: &'a TaskId,
     overrides: CallOverrides,
+    running: Option<CallFuture<'a, CancelOutcome>>,
 }
 
 impl<'a> CancelTask<'a> {
@@ -130,18 +149,33 @@ impl<'a> CancelTask<'a> {
             client,
             id,
             overrides: CallOverrides::default(),
+            running: None,
         }
     }
 
     call_setters!();
 }
 
-impl<'a> IntoFuture for CancelTask<'a> {
+impl<'a> Future for CancelTask<'a> {
     type Output = Result<CancelOutcome, Error>;
-    type IntoFuture = CallFuture<'a, CancelOutcome>;
 
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.client.cancel_task_with(self.id, self.overrides))
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let (client, id, overrides) = (this.client, this.id, this.overrides);
+        this.running
+            .get_or_insert_with(|| Box::pin(client.cancel_task_with(id, overrides)))
+            .as_mut()
+            .poll(cx)
+    }
+}
+
+impl fmt::Debug for CancelTask<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CancelTask")
+            .field("id", self.id)
+            .field("overrides", &self.overrides)
+            .field("started", &self.running.is_some())
+            .finish()
     }
 }
 
@@ -155,33 +189,52 @@ impl<'a> IntoFuture for CancelTask<'a> {
 /// # Ok(()) }
 /// ```
 #[must_use = "a call does nothing until awaited"]
-#[derive(Debug)]
 pub struct CreateImageToVideo<'a> {
     client: &'a Client,
-    request: ImageToVideo,
+    /// Moved into the call when it starts.
+    request: Option<ImageToVideo>,
     overrides: CallOverrides,
+    running: Option<CallFuture<'a, CreatedTask>>,
 }
 
 impl<'a> CreateImageToVideo<'a> {
     pub(crate) fn new(client: &'a Client, request: ImageToVideo) -> Self {
         Self {
             client,
-            request,
+            request: Some(request),
             overrides: CallOverrides::default(),
+            running: None,
         }
     }
 
     call_setters!();
 }
 
-impl<'a> IntoFuture for CreateImageToVideo<'a> {
+impl<'a> Future for CreateImageToVideo<'a> {
     type Output = Result<CreatedTask, Error>;
-    type IntoFuture = CallFuture<'a, CreatedTask>;
 
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(
-            self.client
-                .image_to_video_with(self.request, self.overrides),
-        )
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if this.running.is_none()
+            && let Some(request) = this.request.take()
+        {
+            this.running = Some(Box::pin(
+                this.client.image_to_video_with(request, this.overrides),
+            ));
+        }
+        match &mut this.running {
+            Some(running) => running.as_mut().poll(cx),
+            None => Poll::Pending,
+        }
+    }
+}
+
+impl fmt::Debug for CreateImageToVideo<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateImageToVideo")
+            .field("request", &self.request)
+            .field("overrides", &self.overrides)
+            .field("started", &self.running.is_some())
+            .finish()
     }
 }

@@ -9,13 +9,13 @@ use futures::future::Either;
 use progenitor_client::ResponseValue;
 use secrecy::SecretString;
 
+use crate::calls::{CallOverrides, CancelTask, CreateImageToVideo, GetTask};
 use crate::error::{DecodeError, Error, TransportError, TransportKind};
 use crate::format::{UrlFormat, UrlFormatState};
 use crate::generated;
 use crate::image_to_video::{ImageToVideo, ValidationError};
 use crate::redact::{excerpt, redact};
 use crate::retry::RetryPolicy;
-use crate::calls::{CallOverrides, CancelTask, CreateImageToVideo, GetTask};
 use crate::task::{Task, TaskId};
 use crate::transport::{CALL, CallOptions, Transport, USER_AGENT};
 use crate::wait::{CancelRecord, PollSchedule, WaitDefaults};
@@ -385,7 +385,8 @@ impl Client {
         let value = if overrides.is_empty() {
             call.await
         } else {
-            CALL.scope(overrides.apply(CallOptions::default()), call).await
+            CALL.scope(overrides.apply(CallOptions::default()), call)
+                .await
         }
         .map_err(|e| e.with_task_id(id))?;
         Ok(Task::from_wire(value.into_inner()))
@@ -594,60 +595,92 @@ impl Client {
         operation: &'static str,
         error: progenitor_client::Error<()>,
     ) -> Error {
-        use progenitor_client::Error as Raw;
         let token = Some(self.token());
         match error {
-            Raw::CommunicationError(e) | Raw::ResponseBodyError(e) => {
-                transport_error(operation, &e, token)
-            }
-            Raw::UnexpectedResponse(response) => {
+            progenitor_client::Error::UnexpectedResponse(response) => {
                 let status = response.status().as_u16();
                 let headers = response.headers().clone();
-                match response.bytes().await {
-                    Ok(body) if (200..300).contains(&status) => {
-                        Error::Decode(Box::new(DecodeError {
-                            operation,
-                            status,
-                            message: format!("unexpected success status {status}"),
-                            body_excerpt: excerpt(&body, crate::envelope::EXCERPT_LIMIT, token),
-                            task_id: None,
-                        }))
-                    }
-                    Ok(body) => Error::Api(Box::new(crate::envelope::decode_error(
-                        operation, status, &headers, &body, token,
-                    ))),
-                    Err(e) => transport_error(operation, &e, token),
-                }
+                let body = response.bytes().await;
+                answer_error(operation, status, &headers, body, token)
             }
-            Raw::InvalidResponsePayload(body, e) => Error::Decode(Box::new(DecodeError {
-                operation,
-                status: 200,
-                // serde quotes the offending value, which can be megabytes long.
-                message: excerpt(
-                    e.to_string().as_bytes(),
-                    crate::envelope::EXCERPT_LIMIT,
-                    token,
-                ),
-                body_excerpt: excerpt(&body, crate::envelope::EXCERPT_LIMIT, token),
-                task_id: None,
-            })),
-            Raw::ErrorResponse(value) => {
-                let status = value.status().as_u16();
-                Error::Api(Box::new(crate::envelope::decode_error(
-                    operation,
-                    status,
-                    value.headers(),
-                    b"",
-                    token,
-                )))
-            }
-            other => Error::Transport(Box::new(TransportError {
-                operation,
-                kind: TransportKind::Other,
-                message: redact(&other.to_string(), token),
-                task_id: None,
-            })),
+            other => raw_error(operation, other, token),
         }
+    }
+}
+
+/// Turns an error answer (status, headers, body) into this crate's error.
+fn answer_error(
+    operation: &'static str,
+    status: u16,
+    headers: &http::HeaderMap,
+    body: reqwest::Result<bytes::Bytes>,
+    token: Option<&str>,
+) -> Error {
+    match body {
+        Ok(body) if (200..300).contains(&status) => Error::Decode(Box::new(DecodeError {
+            operation,
+            status,
+            message: format!("unexpected success status {status}"),
+            body_excerpt: excerpt(&body, crate::envelope::EXCERPT_LIMIT, token),
+            task_id: None,
+        })),
+        Ok(body) => Error::Api(Box::new(crate::envelope::decode_error(
+            operation, status, headers, &body, token,
+        ))),
+        Err(e) => transport_error(operation, &e, token),
+    }
+}
+
+/// Turns a generated-client error into this crate's error, without waiting: the hooks buffer
+/// every body, so an error answer's body is read at once (if it were not, it is left out).
+pub(crate) fn raw_error<T: fmt::Debug>(
+    operation: &'static str,
+    error: progenitor_client::Error<T>,
+    token: Option<&str>,
+) -> Error {
+    use futures::FutureExt as _;
+    use progenitor_client::Error as Raw;
+    match error {
+        Raw::CommunicationError(e) | Raw::ResponseBodyError(e) => {
+            transport_error(operation, &e, token)
+        }
+        Raw::UnexpectedResponse(response) => {
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let body = response
+                .bytes()
+                .now_or_never()
+                .unwrap_or_else(|| Ok(bytes::Bytes::new()));
+            answer_error(operation, status, &headers, body, token)
+        }
+        Raw::InvalidResponsePayload(body, e) => Error::Decode(Box::new(DecodeError {
+            operation,
+            status: 200,
+            // serde quotes the offending value, which can be megabytes long.
+            message: excerpt(
+                e.to_string().as_bytes(),
+                crate::envelope::EXCERPT_LIMIT,
+                token,
+            ),
+            body_excerpt: excerpt(&body, crate::envelope::EXCERPT_LIMIT, token),
+            task_id: None,
+        })),
+        Raw::ErrorResponse(value) => {
+            let status = value.status().as_u16();
+            Error::Api(Box::new(crate::envelope::decode_error(
+                operation,
+                status,
+                value.headers(),
+                b"",
+                token,
+            )))
+        }
+        other => Error::Transport(Box::new(TransportError {
+            operation,
+            kind: TransportKind::Other,
+            message: redact(&other.to_string(), token),
+            task_id: None,
+        })),
     }
 }
 

@@ -96,7 +96,12 @@ pub enum Error {
 /// The hint that ends [`Error::WaitTimeout`]'s message when no cancel was requested.
 pub(crate) const WAIT_AGAIN: &str = "wait again with its id";
 
-fn wait_timeout_message(id: &TaskId, waited: Duration, last: Option<&Task>, cancelled: bool) -> String {
+fn wait_timeout_message(
+    id: &TaskId,
+    waited: Duration,
+    last: Option<&Task>,
+    cancelled: bool,
+) -> String {
     let mut message = format!(
         "gave up waiting for task {id} after {:.1}s",
         waited.as_secs_f64()
@@ -214,8 +219,17 @@ impl Error {
         }
     }
 
-    /// Attaches the task this error is about (for errors from calls that name a task).
-    pub(crate) fn with_task_id(mut self, id: &TaskId) -> Self {
+    /// Names the task this error is about, for an error from a call that named one (a raw call,
+    /// see [`crate::generated`]). Errors that already name their task are left as they are.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::{Error, TaskId, generated::RawError};
+    /// let id = TaskId::parse("t1")?;
+    /// let error = Error::from(RawError::InvalidRequest("bad".into())).with_task_id(&id);
+    /// assert_eq!(error.task_id(), Some(&id));
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn with_task_id(mut self, id: &TaskId) -> Self {
         match &mut self {
             Self::Api(e) => e.task_id = Some(id.clone()),
             Self::Transport(e) => e.task_id = Some(id.clone()),
@@ -264,6 +278,30 @@ impl Error {
         Self::Config {
             message: message.into(),
         }
+    }
+}
+
+/// A failed raw call ([`crate::Client::raw`]) as this crate's error, so `?` converts it: the
+/// status, Runway's message and issues, a bounded body excerpt with any `api_token` masked, and
+/// a hint, instead of progenitor's `Error<()>` (whose message shows a placeholder URL). The
+/// operation is reported as `raw call`; add the task with [`Error::with_task_id`].
+///
+/// ```
+/// use lowcodeapi_runwayml::{Error, generated::RawError};
+/// fn call() -> Result<(), RawError> {
+///     Err(RawError::InvalidRequest("missing id".into()))
+/// }
+/// fn mine() -> Result<(), Error> {
+///     call()?;
+///     Ok(())
+/// }
+/// let error = mine().unwrap_err();
+/// assert!(matches!(error, Error::Transport(_)));
+/// assert!(!error.to_string().contains("no.url.provided"));
+/// ```
+impl<T: fmt::Debug> From<progenitor_client::Error<T>> for Error {
+    fn from(error: progenitor_client::Error<T>) -> Self {
+        crate::client::raw_error("raw call", error, None)
     }
 }
 

@@ -1103,9 +1103,10 @@ impl<'de> Deserialize<'de> for ImageToVideo {
                     .map_err(|e| E::custom(format_args!("{key}: {e}"))),
             }
         }
-        let model: String = take(&mut body, "model")?.ok_or_else(|| D::Error::missing_field("model"))?;
-        let prompt_image: PromptImage =
-            take(&mut body, "promptImage")?.ok_or_else(|| D::Error::missing_field("promptImage"))?;
+        let model: String =
+            take(&mut body, "model")?.ok_or_else(|| D::Error::missing_field("model"))?;
+        let prompt_image: PromptImage = take(&mut body, "promptImage")?
+            .ok_or_else(|| D::Error::missing_field("promptImage"))?;
         Ok(ImageToVideo {
             model: model.into(),
             prompt_image,

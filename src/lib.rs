@@ -18,6 +18,7 @@ mod task;
 mod transport;
 mod wait;
 
+pub use calls::{CancelTask, CreateImageToVideo, GetTask};
 pub use client::{BASE_URL_ENV, CancelOutcome, Client, ClientBuilder, DEFAULT_BASE_URL, TOKEN_ENV};
 pub use envelope::Dialect;
 pub use error::{ApiError, DecodeError, Error, Issue, TransportError, TransportKind};
@@ -27,5 +28,4 @@ pub use media::{MediaError, MediaUri};
 pub use retry::RetryPolicy;
 pub use task::{CreatedTask, FailureCode, MAX_TASK_ID_LEN, Task, TaskId, TaskStatus};
 pub use transport::{Transport, USER_AGENT};
-pub use calls::{CancelTask, CreateImageToVideo, GetTask};
 pub use wait::{Outcome, PollSchedule, Wait, WaitTarget, Watch};

@@ -620,12 +620,24 @@ mod tests {
 
     #[test]
     fn statuses_codes_ids_and_created_tasks_round_trip() {
-        for status in ["PENDING", "THROTTLED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED", "NEW"] {
+        for status in [
+            "PENDING",
+            "THROTTLED",
+            "RUNNING",
+            "SUCCEEDED",
+            "FAILED",
+            "CANCELLED",
+            "NEW",
+        ] {
             let parsed: TaskStatus = serde_json::from_value(status.into()).unwrap();
             assert_eq!(parsed, TaskStatus::parse(status));
             assert_eq!(serde_json::to_value(&parsed).unwrap(), status);
         }
-        for code in ["SAFETY.INPUT.TEXT", "INPUT_PREPROCESSING.SAFETY.TEXT", "ASSET.NEW"] {
+        for code in [
+            "SAFETY.INPUT.TEXT",
+            "INPUT_PREPROCESSING.SAFETY.TEXT",
+            "ASSET.NEW",
+        ] {
             let parsed: FailureCode = serde_json::from_value(code.into()).unwrap();
             assert_eq!(parsed, FailureCode::parse(code));
             assert_eq!(serde_json::to_value(&parsed).unwrap(), code);

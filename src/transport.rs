@@ -152,8 +152,7 @@ impl Transport {
                         let (response, retry_after) = match buffer(response).await {
                             Ok(buffered) => buffered,
                             Err(error) => {
-                                if retry < max_retries
-                                    && self.retryable_error(&error, create, call)
+                                if retry < max_retries && self.retryable_error(&error, create, call)
                                 {
                                     drop(permit);
                                     self.log_retry(retry, &error.to_string());
@@ -172,9 +171,7 @@ impl Transport {
                             elapsed_ms = started.elapsed().as_millis() as u64,
                             "answered"
                         );
-                        if !(retry < max_retries
-                            && self.retryable_status(status, create))
-                        {
+                        if !(retry < max_retries && self.retryable_status(status, create)) {
                             return Ok(normalize(response));
                         }
                         match retry_after {
@@ -196,9 +193,7 @@ impl Transport {
                             error = %redact(&error.to_string(), Some(self.token())),
                             "no answer"
                         );
-                        if !(retry < max_retries
-                            && self.retryable_error(&error, create, call))
-                        {
+                        if !(retry < max_retries && self.retryable_error(&error, create, call)) {
                             return Err(error.without_url());
                         }
                         policy.backoff(retry)

@@ -401,9 +401,9 @@ impl Outcome {
     pub fn task(&self) -> Option<&Task> {
         match self {
             Self::Succeeded(task) | Self::Failed(task) => Some(task),
-            Self::Cancelled { last, .. } | Self::Gone { last, .. } | Self::TimedOut { last, .. } => {
-                last.as_ref()
-            }
+            Self::Cancelled { last, .. }
+            | Self::Gone { last, .. }
+            | Self::TimedOut { last, .. } => last.as_ref(),
         }
     }
 
@@ -432,12 +432,10 @@ impl Outcome {
         match self {
             Self::Succeeded(task) => Ok(task),
             Self::Failed(task) => Err(Error::TaskFailed(Box::new(task))),
-            Self::Cancelled { task_id, last } => Err(Error::TaskCancelled(Box::new(
-                match last {
-                    Some(task) if task.status == TaskStatus::Cancelled => task,
-                    _ => Task::new(task_id, TaskStatus::Cancelled),
-                },
-            ))),
+            Self::Cancelled { task_id, last } => Err(Error::TaskCancelled(Box::new(match last {
+                Some(task) if task.status == TaskStatus::Cancelled => task,
+                _ => Task::new(task_id, TaskStatus::Cancelled),
+            }))),
             Self::Gone { task_id, .. } => Err(Error::TaskGone { task_id }),
             Self::TimedOut {
                 task_id,
@@ -516,12 +514,13 @@ impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Succeeded(task) => write!(f, "task {} succeeded", task.id),
-            Self::TimedOut { .. } | Self::Failed(_) | Self::Cancelled { .. } | Self::Gone { .. } => {
-                match self.clone().into_result() {
-                    Err(error) => write!(f, "{error}"),
-                    Ok(task) => write!(f, "task {} succeeded", task.id),
-                }
-            }
+            Self::TimedOut { .. }
+            | Self::Failed(_)
+            | Self::Cancelled { .. }
+            | Self::Gone { .. } => match self.clone().into_result() {
+                Err(error) => write!(f, "{error}"),
+                Ok(task) => write!(f, "task {} succeeded", task.id),
+            },
         }
     }
 }
@@ -887,7 +886,9 @@ impl Watch {
                 return Err(ended_without_status(&self.id));
             }
         }
-        self.end.take().unwrap_or_else(|| Err(ended_without_status(&self.id)))
+        self.end
+            .take()
+            .unwrap_or_else(|| Err(ended_without_status(&self.id)))
     }
 
     fn record(&mut self, item: &Option<Result<Task, Error>>) {
@@ -1429,7 +1430,10 @@ mod tests {
         assert_eq!(times[0], Duration::ZERO);
         for pair in times.windows(2) {
             let gap = pair[1] - pair[0];
-            assert!(gap >= Duration::from_secs(5) && gap <= Duration::from_secs(6), "{times:?}");
+            assert!(
+                gap >= Duration::from_secs(5) && gap <= Duration::from_secs(6),
+                "{times:?}"
+            );
         }
 
         // An id that does not exist: gone at once.
@@ -1491,12 +1495,18 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn outcomes_name_every_ending() {
         let failed = Script::new(|_, _| Ok(task(TaskStatus::Failed)));
-        let outcome = Poller::new(failed, id(), every_5s()).outcome().await.unwrap();
+        let outcome = Poller::new(failed, id(), every_5s())
+            .outcome()
+            .await
+            .unwrap();
         assert!(matches!(&outcome, Outcome::Failed(t) if t.status == TaskStatus::Failed));
         assert_eq!(outcome.name(), "failed");
 
         let cancelled = Script::new(|_, _| Ok(task(TaskStatus::Cancelled)));
-        let outcome = Poller::new(cancelled, id(), every_5s()).outcome().await.unwrap();
+        let outcome = Poller::new(cancelled, id(), every_5s())
+            .outcome()
+            .await
+            .unwrap();
         assert!(matches!(outcome, Outcome::Cancelled { .. }), "{outcome:?}");
 
         // Gone after a cancel sent through this source: cancelled, with the last snapshot.
@@ -1505,13 +1515,18 @@ mod tests {
             _ => Err(api_error(404)),
         });
         *script.cancels.lock().unwrap() = 1;
-        let outcome = Poller::new(script, id(), every_5s()).outcome().await.unwrap();
+        let outcome = Poller::new(script, id(), every_5s())
+            .outcome()
+            .await
+            .unwrap();
         let Outcome::Cancelled { task_id, last } = &outcome else {
             panic!("{outcome:?}")
         };
         assert_eq!(task_id, &id());
         assert_eq!(last.as_ref().unwrap().status, TaskStatus::Running);
-        assert!(matches!(outcome.into_result(), Err(Error::TaskCancelled(t)) if t.status == TaskStatus::Cancelled));
+        assert!(
+            matches!(outcome.into_result(), Err(Error::TaskCancelled(t)) if t.status == TaskStatus::Cancelled)
+        );
 
         // A timeout carries the last snapshot and whether a cancel was sent.
         let script = lasting(Duration::from_secs(3600), TaskStatus::Succeeded);
@@ -1522,13 +1537,26 @@ mod tests {
         };
         let outcome = Poller::new(script, id(), wait).outcome().await.unwrap();
         assert!(
-            matches!(&outcome, Outcome::TimedOut { cancel_requested: true, last: Some(_), .. }),
+            matches!(
+                &outcome,
+                Outcome::TimedOut {
+                    cancel_requested: true,
+                    last: Some(_),
+                    ..
+                }
+            ),
             "{outcome:?}"
         );
 
         // Errors that do not say how the task ended stay errors.
         let script = Script::new(|_, _| Err(api_error(401)));
-        assert!(Poller::new(script, id(), every_5s()).outcome().await.unwrap_err().is_unauthorized());
+        assert!(
+            Poller::new(script, id(), every_5s())
+                .outcome()
+                .await
+                .unwrap_err()
+                .is_unauthorized()
+        );
     }
 
     #[test]

@@ -79,7 +79,8 @@ fn task() -> impl Strategy<Value = Task> {
 
 fn uri() -> impl Strategy<Value = MediaUri> {
     prop_oneof![
-        "[a-z]{1,10}".prop_map(|s| MediaUri::parse(&format!("https://example.com/{s}.jpg")).unwrap()),
+        "[a-z]{1,10}"
+            .prop_map(|s| MediaUri::parse(&format!("https://example.com/{s}.jpg")).unwrap()),
         "[a-z0-9]{1,10}".prop_map(|s| MediaUri::parse(&format!("runway://uploads/{s}")).unwrap()),
         proptest::collection::vec(any::<u8>(), 0..32).prop_map(|mut b| {
             let mut png = b"\x89PNG\r\n\x1a\n".to_vec();

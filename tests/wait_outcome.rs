@@ -71,7 +71,10 @@ async fn wait_and_watch_reach_the_same_outcome() {
     let Outcome::Failed(task) = &by_wait else {
         panic!("{by_wait:?}")
     };
-    assert_eq!(task.failure_code.as_ref().unwrap().as_str(), "SAFETY.INPUT.TEXT");
+    assert_eq!(
+        task.failure_code.as_ref().unwrap().as_str(),
+        "SAFETY.INPUT.TEXT"
+    );
     let mut watch = client.watch(&created);
     let mut statuses = Vec::new();
     while let Some(step) = watch.next().await {
@@ -86,7 +89,8 @@ async fn wait_and_watch_reach_the_same_outcome() {
     ));
 
     // A task that never existed here: gone, for both.
-    let unknown = lowcodeapi_runwayml::TaskId::parse("00000000-0000-0000-0000-000000000000").unwrap();
+    let unknown =
+        lowcodeapi_runwayml::TaskId::parse("00000000-0000-0000-0000-000000000000").unwrap();
     assert!(matches!(
         client.wait(&unknown).outcome().await.unwrap(),
         Outcome::Gone { .. }
@@ -119,7 +123,10 @@ async fn a_cancel_through_this_client_ends_the_wait_cancelled_and_one_from_elsew
         Err(Error::TaskCancelled(task)) if task.status == TaskStatus::Cancelled
     ));
     let mut watch = client.watch(&created.id);
-    assert!(matches!(watch.next().await, Some(Err(Error::TaskCancelled(_)))));
+    assert!(matches!(
+        watch.next().await,
+        Some(Err(Error::TaskCancelled(_)))
+    ));
 
     // Cancelled by another client (another process, the dashboard): nothing says cancelled.
     let created = client.image_to_video(request("a lake")).await.unwrap();
@@ -146,10 +153,17 @@ async fn client_wide_wait_defaults_apply_and_a_wait_overrides_them() {
         panic!("{outcome:?}")
     };
     assert!(*waited >= Duration::from_millis(150), "{waited:?}");
-    assert!(*waited < Duration::from_secs(5), "the client's timeout, not 10 minutes");
+    assert!(
+        *waited < Duration::from_secs(5),
+        "the client's timeout, not 10 minutes"
+    );
     assert_eq!(last.as_ref().unwrap().status, TaskStatus::Running);
     // The client's 20 ms schedule, not Runway's 5 s: several polls in 150 ms.
-    assert!(sim.count(Route::GetTask) >= 3, "{}", sim.count(Route::GetTask));
+    assert!(
+        sim.count(Route::GetTask) >= 3,
+        "{}",
+        sim.count(Route::GetTask)
+    );
 
     // Per wait: a longer schedule and timeout win over the client's.
     sim.clear_requests();
@@ -164,7 +178,11 @@ async fn client_wide_wait_defaults_apply_and_a_wait_overrides_them() {
         panic!("{outcome:?}")
     };
     assert!(waited >= Duration::from_millis(250), "{waited:?}");
-    assert!(sim.count(Route::GetTask) <= 3, "{}", sim.count(Route::GetTask));
+    assert!(
+        sim.count(Route::GetTask) <= 3,
+        "{}",
+        sim.count(Route::GetTask)
+    );
     sim.shutdown().await;
 }
 
@@ -202,7 +220,8 @@ async fn single_calls_take_their_own_timeout_and_retry_count() {
     assert_eq!(sim.count(Route::GetTask), 1);
 
     // A call's own timeout beats the client's 30 s.
-    sim.fault(Route::GetTask, Fault::Delay(Duration::from_secs(5))).times(1);
+    sim.fault(Route::GetTask, Fault::Delay(Duration::from_secs(5)))
+        .times(1);
     let started = std::time::Instant::now();
     let error = client
         .get_task(&created.id)
@@ -260,14 +279,14 @@ async fn each_wait_runs_in_one_span_with_task_polls_and_outcome() {
     sim.shutdown().await;
 
     let text = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
-    let closed: Vec<&str> = text
-        .lines()
-        .filter(|l| l.contains("wait: close"))
-        .collect();
+    let closed: Vec<&str> = text.lines().filter(|l| l.contains("wait: close")).collect();
     assert_eq!(closed.len(), 2, "{text}");
     for line in closed {
         assert!(line.contains(&format!("task={}", created.id)), "{line}");
-        assert!(line.contains("outcome=\"succeeded\"") || line.contains("outcome=succeeded"), "{line}");
+        assert!(
+            line.contains("outcome=\"succeeded\"") || line.contains("outcome=succeeded"),
+            "{line}"
+        );
         assert!(line.contains("polls="), "{line}");
     }
 }
