@@ -21,10 +21,24 @@ use crate::transport::{CALL, CallOptions, Transport, USER_AGENT};
 use crate::wait::{CancelRecord, PollSchedule, WaitDefaults};
 
 /// The base URL of hosted LowCodeAPI's runwayml provider.
+///
+/// ```
+/// let client = lowcodeapi_runwayml::Client::builder().api_token("at_example").build()?;
+/// assert_eq!(client.base_url(), lowcodeapi_runwayml::DEFAULT_BASE_URL);
+/// # Ok::<(), lowcodeapi_runwayml::Error>(())
+/// ```
 pub const DEFAULT_BASE_URL: &str = "https://api.lowcodeapi.com/runwayml";
 /// The environment variable holding the LowCodeAPI token.
+///
+/// ```
+/// assert_eq!(lowcodeapi_runwayml::TOKEN_ENV, "LOWCODEAPI_API_TOKEN");
+/// ```
 pub const TOKEN_ENV: &str = "LOWCODEAPI_API_TOKEN";
 /// The environment variable that overrides the base URL.
+///
+/// ```
+/// assert_eq!(lowcodeapi_runwayml::BASE_URL_ENV, "LOWCODEAPI_BASE_URL");
+/// ```
 pub const BASE_URL_ENV: &str = "LOWCODEAPI_BASE_URL";
 
 /// A RunwayML client through LowCodeAPI. Cheap to clone (clones share connections and the
@@ -61,6 +75,16 @@ impl fmt::Debug for Client {
 }
 
 /// How [`Client::cancel_task`] knows the task is no longer running.
+///
+/// ```no_run
+/// # async fn demo(client: lowcodeapi_runwayml::Client, id: lowcodeapi_runwayml::TaskId) -> Result<(), lowcodeapi_runwayml::Error> {
+/// use lowcodeapi_runwayml::CancelOutcome;
+/// match client.cancel_task(&id).await? {
+///     CancelOutcome::AlreadyGone => println!("nothing to cancel"),
+///     other => println!("{other:?}"),
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CancelOutcome {
@@ -73,6 +97,13 @@ pub enum CancelOutcome {
 }
 
 /// Builds a [`Client`]; see [`Client::builder`].
+///
+/// ```
+/// let builder = lowcodeapi_runwayml::Client::builder().api_token("at_example");
+/// assert!(!format!("{builder:?}").contains("at_example"));
+/// let client = builder.build()?;
+/// # Ok::<(), lowcodeapi_runwayml::Error>(())
+/// ```
 #[derive(Clone)]
 #[must_use]
 pub struct ClientBuilder {
@@ -132,12 +163,31 @@ impl Default for ClientBuilder {
 
 impl ClientBuilder {
     /// The LowCodeAPI token (`at_…`). Required. Kept as a secret: never printed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::{Client, RetryPolicy, UrlFormat};
+    /// let client = Client::builder()
+    ///     .api_token("at_example")
+    ///     .build()?;
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
     pub fn api_token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(SecretString::from(token.into()));
         self
     }
 
     /// The provider's base URL; default [`DEFAULT_BASE_URL`]. A trailing slash is fine.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::{Client, RetryPolicy, UrlFormat};
+    /// let client = Client::builder()
+    ///     .api_token("at_example")
+    ///     .base_url("http://127.0.0.1:3000/runwayml/")
+    ///     .build()?;
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = url.into();
         self
@@ -145,18 +195,47 @@ impl ClientBuilder {
 
     /// Use this `reqwest::Client` (its own timeouts and TLS settings apply; the request timeout
     /// is still set on every request).
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::{Client, RetryPolicy, UrlFormat};
+    /// let client = Client::builder()
+    ///     .api_token("at_example")
+    ///     .http_client(reqwest::Client::new())
+    ///     .build()?;
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
     }
 
     /// The longest a request may take, answer included; default 60 s.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::{Client, RetryPolicy, UrlFormat};
+    /// let client = Client::builder()
+    ///     .api_token("at_example")
+    ///     .request_timeout(Duration::from_secs(30))
+    ///     .build()?;
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
         self
     }
 
     /// The longest connecting may take; default 10 s. Ignored with [`Self::http_client`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::Client;
+    /// let client = Client::builder()
+    ///     .api_token("at_example")
+    ///     .connect_timeout(Duration::from_secs(3))
+    ///     .build()?;
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -164,18 +243,48 @@ impl ClientBuilder {
 
     /// The longest a cancel waits for its answer before checking the task instead; default 15 s.
     /// (The self-hosted server can leave a successful DELETE unanswered forever.)
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::{Client, RetryPolicy, UrlFormat};
+    /// let client = Client::builder()
+    ///     .api_token("at_example")
+    ///     .cancel_timeout(Duration::from_secs(5))
+    ///     .build()?;
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
     pub fn cancel_timeout(mut self, timeout: Duration) -> Self {
         self.cancel_timeout = timeout;
         self
     }
 
     /// How failed requests are retried; see [`RetryPolicy`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::{Client, RetryPolicy, UrlFormat};
+    /// let client = Client::builder()
+    ///     .api_token("at_example")
+    ///     .retry_policy(RetryPolicy::default().max_retries(5))
+    ///     .build()?;
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
         self
     }
 
     /// Which URL format to use; default [`UrlFormat::Auto`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::{Client, RetryPolicy, UrlFormat};
+    /// let client = Client::builder()
+    ///     .api_token("at_example")
+    ///     .url_format(UrlFormat::Old)
+    ///     .build()?;
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
     pub fn url_format(mut self, format: UrlFormat) -> Self {
         self.url_format = format;
         self
@@ -183,6 +292,16 @@ impl ClientBuilder {
 
     /// The most requests one client (and its clones) has in flight at once; default 32. More
     /// wait their turn. This bounds connections and memory when many tasks are waited on at once.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::{Client, RetryPolicy, UrlFormat};
+    /// let client = Client::builder()
+    ///     .api_token("at_example")
+    ///     .max_concurrent_requests(8)
+    ///     .build()?;
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
     pub fn max_concurrent_requests(mut self, limit: usize) -> Self {
         self.max_concurrent_requests = limit.max(1);
         self
@@ -313,11 +432,24 @@ impl Client {
 
     /// A client configured from `LOWCODEAPI_API_TOKEN` (required) and `LOWCODEAPI_BASE_URL`
     /// (optional).
+    ///
+    /// ```no_run
+    /// let client = lowcodeapi_runwayml::Client::from_env()?;
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
     pub fn from_env() -> Result<Self, Error> {
         Self::from_env_builder()?.build()
     }
 
     /// The builder [`Client::from_env`] uses, for adjusting before building.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// let client = lowcodeapi_runwayml::Client::from_env_builder()?
+    ///     .request_timeout(Duration::from_secs(20))
+    ///     .build()?;
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
     pub fn from_env_builder() -> Result<ClientBuilder, Error> {
         let token = std::env::var(TOKEN_ENV).unwrap_or_default();
         if token.trim().is_empty() {
@@ -336,17 +468,42 @@ impl Client {
 
     /// The generated client, for operations this layer does not wrap. Its requests still get the
     /// token, retries, timeouts and envelope unwrapping; the URL-format choice and typed errors
-    /// are yours.
+    /// are yours (see [`generated`](crate::generated)).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: lowcodeapi_runwayml::Client) -> Result<(), lowcodeapi_runwayml::Error> {
+    /// use lowcodeapi_runwayml::Task;
+    /// // A server that routes only the Old Format, called directly.
+    /// let answer = client.raw().get_task_old_format("17f20503-6c24-4c16-946b-35dbbce2af2f").await?;
+    /// let task = Task::from(answer.into_inner());
+    /// # Ok(()) }
+    /// ```
     pub fn raw(&self) -> &generated::Client {
         &self.raw
     }
 
     /// The base URL in use (no trailing slash).
+    ///
+    /// ```
+    /// let client = lowcodeapi_runwayml::Client::builder()
+    ///     .api_token("at_example")
+    ///     .base_url("http://127.0.0.1:3000/runwayml/")
+    ///     .build()?;
+    /// assert_eq!(client.base_url(), "http://127.0.0.1:3000/runwayml");
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
     pub fn base_url(&self) -> &str {
         &self.raw.baseurl
     }
 
     /// What this client has learned about the URL format.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::{Client, UrlFormatState};
+    /// let client = Client::builder().api_token("at_example").build()?;
+    /// assert_eq!(client.url_format(), UrlFormatState::Unsettled); // nothing sent yet
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
     pub fn url_format(&self) -> UrlFormatState {
         self.raw.inner.shared.format.get()
     }

@@ -13,6 +13,21 @@ use crate::media::MediaError;
 use crate::task::{Task, TaskId};
 
 /// Every failure of this crate.
+///
+/// Match the variants that need their own handling, and ask the rest the questions a caller
+/// decides by ([`is_retryable`](Error::is_retryable), [`task_id`](Error::task_id), ...):
+///
+/// ```no_run
+/// # async fn demo(client: lowcodeapi_runwayml::Client, id: lowcodeapi_runwayml::TaskId) {
+/// use lowcodeapi_runwayml::Error;
+/// match client.wait(&id).await {
+///     Ok(task) => println!("done: {:?}", task.first_output()),
+///     Err(Error::TaskFailed(task)) => eprintln!("failed: {:?}", task.failure_code),
+///     Err(error) if error.is_retryable() => eprintln!("try again later: {error}"),
+///     Err(error) => eprintln!("{error} (task {:?})", error.task_id()),
+/// }
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -124,6 +139,14 @@ fn wait_timeout_message(
 
 impl Error {
     /// The task this error is about, when there is one.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::{Error, TaskId};
+    /// let id = TaskId::parse("t1")?;
+    /// assert_eq!(Error::TaskGone { task_id: id.clone() }.task_id(), Some(&id));
+    /// assert_eq!(TaskId::parse("a/b").unwrap_err().task_id(), None);
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn task_id(&self) -> Option<&TaskId> {
         match self {
             Self::Api(e) => e.task_id.as_ref(),
@@ -136,6 +159,12 @@ impl Error {
     }
 
     /// The HTTP status, for errors that came with one.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::{Error, TaskId};
+    /// // Errors raised before anything was sent have none.
+    /// assert_eq!(TaskId::parse("").unwrap_err().status(), None);
+    /// ```
     pub fn status(&self) -> Option<u16> {
         match self {
             Self::Api(e) => Some(e.status),
@@ -145,17 +174,39 @@ impl Error {
     }
 
     /// The API answered 401: the token is missing or malformed.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: lowcodeapi_runwayml::Client, id: lowcodeapi_runwayml::TaskId) {
+    /// if let Err(error) = client.get_task(&id).await {
+    ///     if error.is_unauthorized() || error.is_forbidden() {
+    ///         eprintln!("check LOWCODEAPI_API_TOKEN: {error}");
+    ///     }
+    /// }
+    /// # }
+    /// ```
     pub fn is_unauthorized(&self) -> bool {
         self.status() == Some(401)
     }
 
     /// The API answered 403: the token is unknown, has no Runway credential, or lacks access.
+    ///
+    /// ```
+    /// # use lowcodeapi_runwayml::{Error, TaskId};
+    /// assert!(!Error::TaskGone { task_id: TaskId::parse("t1")? }.is_forbidden());
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn is_forbidden(&self) -> bool {
         self.status() == Some(403)
     }
 
     /// The thing asked for does not exist (Runway's 404, or a task that is gone). A routing miss
     /// (the server does not route the URL at all: a wrong base URL) is not "not found".
+    ///
+    /// ```
+    /// # use lowcodeapi_runwayml::{Error, TaskId};
+    /// assert!(Error::TaskGone { task_id: TaskId::parse("t1")? }.is_not_found());
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn is_not_found(&self) -> bool {
         match self {
             Self::TaskGone { .. } => true,
@@ -165,11 +216,35 @@ impl Error {
     }
 
     /// The API answered 429.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: lowcodeapi_runwayml::Client, id: lowcodeapi_runwayml::TaskId) {
+    /// if let Err(error) = client.get_task(&id).await
+    ///     && error.is_rate_limited()
+    /// {
+    ///     let pause = error.retry_after().unwrap_or(std::time::Duration::from_secs(10));
+    ///     tokio::time::sleep(pause).await;
+    /// }
+    /// # }
+    /// ```
     pub fn is_rate_limited(&self) -> bool {
         self.status() == Some(429)
     }
 
-    /// The request timed out (the operation may or may not have happened).
+    /// The request timed out (the operation may or may not have happened), or a wait gave up.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::{Error, TaskId};
+    /// let error = Error::WaitTimeout {
+    ///     task_id: TaskId::parse("t1")?,
+    ///     waited: Duration::from_secs(600),
+    ///     last: None,
+    ///     cancelled: false,
+    /// };
+    /// assert!(error.is_timeout());
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn is_timeout(&self) -> bool {
         matches!(self, Self::Transport(e) if e.kind == TransportKind::Timeout)
             || matches!(self, Self::WaitTimeout { .. })
@@ -178,6 +253,13 @@ impl Error {
     /// Trying the same call again later may succeed and is safe (429, 502, 503, 504, transport
     /// failures), except for a create that [may have created its task](Self::may_have_created_task):
     /// sending it again could create, and bill, a second task.
+    ///
+    /// ```
+    /// # use lowcodeapi_runwayml::{Error, TaskId};
+    /// // A task that is gone will not come back.
+    /// assert!(!Error::TaskGone { task_id: TaskId::parse("t1")? }.is_retryable());
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn is_retryable(&self) -> bool {
         if self.may_have_created_task() {
             return false;
@@ -193,6 +275,16 @@ impl Error {
     /// whether Runway created the task: a timeout, a connection lost mid-answer, or a gateway
     /// error (502, 503, 504). The task may exist and be billed; Runway offers no way to look it up
     /// without its id, so retrying risks a duplicate.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: lowcodeapi_runwayml::Client, request: lowcodeapi_runwayml::ImageToVideo) {
+    /// if let Err(error) = client.image_to_video(request).await
+    ///     && error.may_have_created_task()
+    /// {
+    ///     eprintln!("not resubmitting: {error}");
+    /// }
+    /// # }
+    /// ```
     pub fn may_have_created_task(&self) -> bool {
         match self {
             Self::Transport(e) => {
@@ -204,6 +296,12 @@ impl Error {
     }
 
     /// How long the server asked to wait before retrying, when it said.
+    ///
+    /// ```
+    /// # use lowcodeapi_runwayml::{Error, TaskId};
+    /// assert_eq!(Error::TaskGone { task_id: TaskId::parse("t1")? }.retry_after(), None);
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::Api(e) => e.retry_after,
@@ -212,6 +310,18 @@ impl Error {
     }
 
     /// The API error details, when the server answered with an error status.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: lowcodeapi_runwayml::Client, request: lowcodeapi_runwayml::ImageToVideo) {
+    /// if let Err(error) = client.image_to_video(request).await
+    ///     && let Some(api) = error.api()
+    /// {
+    ///     for issue in &api.issues {
+    ///         eprintln!("{}: {}", issue.path, issue.message);
+    ///     }
+    /// }
+    /// # }
+    /// ```
     pub fn api(&self) -> Option<&ApiError> {
         match self {
             Self::Api(e) => Some(e),
@@ -306,6 +416,17 @@ impl<T: fmt::Debug> From<progenitor_client::Error<T>> for Error {
 }
 
 /// One entry of Runway's `issues[]`: which field broke which rule.
+///
+/// ```no_run
+/// # async fn demo(client: lowcodeapi_runwayml::Client, request: lowcodeapi_runwayml::ImageToVideo) {
+/// if let Err(error) = client.image_to_video(request.skip_validation()).await {
+///     let issues = error.api().map(|api| api.issues.as_slice()).unwrap_or_default();
+///     for issue in issues {
+///         eprintln!("{} ({:?}): {}", issue.path, issue.code, issue.message);
+///     }
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issue {
     /// Runway's code for the rule, e.g. `invalid_enum_value`.
@@ -320,6 +441,15 @@ pub struct Issue {
 const DISPLAYED_ISSUES: usize = 5;
 
 /// An error answer from LowCodeAPI or Runway, decoded from either dialect.
+///
+/// ```no_run
+/// # async fn demo(client: lowcodeapi_runwayml::Client, id: lowcodeapi_runwayml::TaskId) {
+/// use lowcodeapi_runwayml::Error;
+/// if let Err(Error::Api(api)) = client.get_task(&id).await {
+///     eprintln!("HTTP {} from {:?}: {:?}", api.status, api.dialect, api.runway_error);
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ApiError {
@@ -409,6 +539,17 @@ impl fmt::Display for ApiError {
 }
 
 /// What kind of transport failure happened.
+///
+/// ```no_run
+/// # async fn demo(client: lowcodeapi_runwayml::Client, id: lowcodeapi_runwayml::TaskId) {
+/// use lowcodeapi_runwayml::{Error, TransportKind};
+/// if let Err(Error::Transport(e)) = client.get_task(&id).await
+///     && e.kind == TransportKind::Connect
+/// {
+///     eprintln!("nothing was sent: check the base URL");
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TransportKind {
@@ -421,6 +562,15 @@ pub enum TransportKind {
 }
 
 /// A request that did not complete.
+///
+/// ```no_run
+/// # async fn demo(client: lowcodeapi_runwayml::Client, id: lowcodeapi_runwayml::TaskId) {
+/// use lowcodeapi_runwayml::Error;
+/// if let Err(Error::Transport(e)) = client.get_task(&id).await {
+///     eprintln!("{} ({:?}): {}", e.operation, e.kind, e.message);
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct TransportError {
@@ -461,6 +611,15 @@ impl fmt::Display for TransportError {
 }
 
 /// A success answer whose body could not be decoded.
+///
+/// ```no_run
+/// # async fn demo(client: lowcodeapi_runwayml::Client, id: lowcodeapi_runwayml::TaskId) {
+/// use lowcodeapi_runwayml::Error;
+/// if let Err(Error::Decode(e)) = client.get_task(&id).await {
+///     eprintln!("HTTP {} but the body was not a task: {}", e.status, e.body_excerpt);
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct DecodeError {

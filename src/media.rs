@@ -38,18 +38,43 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 /// 5 MB as 5 000 000 bytes rather than 5 MiB, "under" as strictly less, and the whole URI rather
 /// than only its payload. Whatever Runway actually measures, a URI this SDK accepts is under it.
 /// That leaves room for about 3.75 MB of raw image.
+///
+/// ```
+/// use lowcodeapi_runwayml::media::{DATA_URI_LIMIT, MediaError, MediaUri};
+/// let huge = format!("data:image/png;base64,{}", "A".repeat(DATA_URI_LIMIT));
+/// assert!(matches!(MediaUri::parse(&huge), Err(MediaError::DataUriTooLarge { .. })));
+/// ```
 pub const DATA_URI_LIMIT: usize = 5_000_000;
 
 /// The shortest `https://` URI Runway accepts, in UTF-16 code units.
+///
+/// ```
+/// use lowcodeapi_runwayml::media::{HTTPS_URI_MIN_LEN, MediaUri};
+/// assert_eq!("https://a.io".len(), HTTPS_URI_MIN_LEN - 1);
+/// assert!(MediaUri::parse("https://a.io").is_err());
+/// ```
 pub const HTTPS_URI_MIN_LEN: usize = 13;
 
 /// The longest `https://` URI Runway accepts, in UTF-16 code units.
+///
+/// ```
+/// use lowcodeapi_runwayml::media::{HTTPS_URI_MAX_LEN, MediaUri};
+/// let long = format!("https://example.com/{}", "a".repeat(HTTPS_URI_MAX_LEN));
+/// assert!(MediaUri::parse(&long).is_err());
+/// ```
 pub const HTTPS_URI_MAX_LEN: usize = 2048;
 
 /// The image types [`MediaUri::from_bytes`] recognizes, for error messages.
 const SNIFFED: &str = "PNG, JPEG, WebP or GIF";
 
 /// What went wrong building a [`MediaUri`]. Each message says what to do instead.
+///
+/// ```
+/// use lowcodeapi_runwayml::media::{MediaError, MediaUri};
+/// let error = MediaUri::parse("http://example.com/a.jpg").unwrap_err();
+/// assert!(matches!(error, MediaError::InsecureHttp { .. }));
+/// assert!(error.to_string().contains("https://"));
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum MediaError {
@@ -169,6 +194,12 @@ pub enum MediaError {
 }
 
 /// The form of a [`MediaUri`].
+///
+/// ```
+/// use lowcodeapi_runwayml::media::{MediaKind, MediaUri};
+/// assert_eq!(MediaUri::parse("runway://uploads/1")?.kind(), MediaKind::Runway);
+/// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum MediaKind {

@@ -25,9 +25,20 @@ use crate::redact::redact;
 use crate::retry::RetryPolicy;
 
 /// The user agent every request carries.
+///
+/// ```
+/// assert!(lowcodeapi_runwayml::USER_AGENT.starts_with("lowcodeapi-runwayml/"));
+/// ```
 pub const USER_AGENT: &str = concat!("lowcodeapi-runwayml/", env!("CARGO_PKG_VERSION"));
 
 /// State the generated client carries for the hooks; cheap to clone (one `Arc`).
+///
+/// ```
+/// let client = lowcodeapi_runwayml::Client::builder().api_token("at_secret").build()?;
+/// // What the generated client carries; its Debug never shows the token.
+/// assert!(!format!("{:?}", client.raw()).contains("at_secret"));
+/// # Ok::<(), lowcodeapi_runwayml::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct Transport {
     pub(crate) shared: Arc<Shared>,
