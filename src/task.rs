@@ -347,15 +347,22 @@ impl<'de> serde::Deserialize<'de> for FailureCode {
 
 /// A snapshot of a task, as `GET /v1/tasks/{id}` returned it.
 ///
-/// `Serialize`/`Deserialize` use Runway's task JSON (see the [module docs](self)); a stored task
-/// reads back equal, unknown status and failure code included.
+/// `Serialize`/`Deserialize` use Runway's own task JSON (camelCase names, the wire strings of
+/// statuses and codes, costs as `{"credits": n}`), so a service can store a task in its database
+/// or return it from its own API: a stored task reads back equal, unknown status and failure code
+/// included.
 ///
 /// ```
-/// use lowcodeapi_runwayml::{Task, TaskId, TaskStatus};
-/// let task = Task::new(TaskId::parse("task_01")?, TaskStatus::Running);
-/// assert!(!task.is_terminal());
-/// assert_eq!(task.first_output(), None);
-/// # Ok::<(), lowcodeapi_runwayml::Error>(())
+/// use lowcodeapi_runwayml::{Task, TaskStatus};
+/// let task: Task = serde_json::from_str(
+///     r#"{"id":"17f20503-6c24-4c16-946b-35dbbce2af2f","status":"SUCCEEDED",
+///         "output":["https://example.com/v.mp4"],"cost":{"credits":25}}"#,
+/// )?;
+/// assert_eq!(task.status, TaskStatus::Succeeded);
+/// assert_eq!(task.first_output(), Some("https://example.com/v.mp4"));
+/// let stored = serde_json::to_string(&task)?;
+/// assert_eq!(serde_json::from_str::<Task>(&stored)?, task);
+/// # Ok::<(), serde_json::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
