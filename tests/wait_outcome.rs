@@ -1,10 +1,8 @@
 //! One way a wait ends, against the simulator: `Wait` and `Watch` reach the same `Outcome`; a
 //! cancel sent through this client (or a clone) ends the wait as cancelled, one sent elsewhere as
 //! gone; client-wide wait defaults apply and a wait overrides them; single calls take their own
-//! timeout and retry count; every wait runs inside one `lowcodeapi.wait` span.
+//! timeout and retry count. (The wait's tracing span is checked in `wait_span.rs`.)
 
-use std::io;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt as _;
@@ -243,50 +241,4 @@ async fn single_calls_take_their_own_timeout_and_retry_count() {
     assert!(error.is_rate_limited(), "{error:?}");
     assert_eq!(sim.count(Route::CreateTask), 1);
     sim.shutdown().await;
-}
-
-/// Collects what the fmt subscriber writes.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-#[tokio::test]
-async fn each_wait_runs_in_one_span_with_task_polls_and_outcome() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-        .with_max_level(tracing::Level::DEBUG)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-
-    let sim = fast().await;
-    let client = builder(&sim).build().unwrap();
-    let created = client.image_to_video(request("a dune")).await.unwrap();
-    client.wait(&created).await.unwrap();
-    client.watch(&created.id).outcome().await.unwrap();
-    sim.shutdown().await;
-
-    let text = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
-    let closed: Vec<&str> = text.lines().filter(|l| l.contains("wait: close")).collect();
-    assert_eq!(closed.len(), 2, "{text}");
-    for line in closed {
-        assert!(line.contains(&format!("task={}", created.id)), "{line}");
-        assert!(
-            line.contains("outcome=\"succeeded\"") || line.contains("outcome=succeeded"),
-            "{line}"
-        );
-        assert!(line.contains("polls="), "{line}");
-    }
 }
