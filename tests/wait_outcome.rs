@@ -136,7 +136,14 @@ async fn a_cancel_through_this_client_ends_the_wait_cancelled_and_one_from_elsew
     // A finished task this client "cancels" is deleted, not cancelled: a later wait says gone.
     sim.set_default_outcome(SimOutcome::Succeed);
     let created = client.image_to_video(request("a bay")).await.unwrap();
-    assert!(client.wait(&created).outcome().await.unwrap().is_succeeded());
+    assert!(
+        client
+            .wait(&created)
+            .outcome()
+            .await
+            .unwrap()
+            .is_succeeded()
+    );
     client.cancel_task(&created.id).await.unwrap();
     let outcome = client.wait(&created.id).outcome().await.unwrap();
     assert!(matches!(outcome, Outcome::Gone { .. }), "{outcome:?}");
