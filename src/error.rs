@@ -135,7 +135,7 @@ impl Error {
         }
         match self {
             Self::Api(e) => matches!(e.status, 429 | 502 | 503 | 504),
-            Self::Transport(_) => true,
+            Self::Transport(e) => !e.kind.is_refusal(),
             _ => false,
         }
     }
@@ -147,7 +147,11 @@ impl Error {
     pub fn may_have_created_task(&self) -> bool {
         match self {
             Self::Transport(e) => {
-                e.operation == "image_to_video" && e.kind != TransportKind::Connect
+                e.operation == "image_to_video"
+                    && !matches!(
+                        e.kind,
+                        TransportKind::Connect | TransportKind::RedirectRefused
+                    )
             }
             Self::Api(e) => e.operation == "image_to_video" && matches!(e.status, 502..=504),
             _ => false,
@@ -301,6 +305,23 @@ pub enum TransportKind {
     Timeout,
     /// Anything else: reset connections, broken bodies, TLS failures.
     Other,
+    /// The answer's body was larger than
+    /// [`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes) once
+    /// decompressed: reading stopped at the limit. Not retryable: the same server would send it
+    /// again. A create that gets this answer was processed, and may have created its task.
+    ResponseTooLarge,
+    /// The server redirected the request where this client does not follow: to another origin
+    /// (scheme, host or port) than the base URL's, for a create, or past the bound on redirects.
+    /// Nothing was sent to the redirect's target. Not retryable; the message says where it
+    /// pointed (without its query).
+    RedirectRefused,
+}
+
+impl TransportKind {
+    /// This client refused the answer (too large, or a redirect it does not follow).
+    fn is_refusal(self) -> bool {
+        matches!(self, Self::ResponseTooLarge | Self::RedirectRefused)
+    }
 }
 
 /// A request that did not complete.
@@ -323,6 +344,8 @@ impl fmt::Display for TransportError {
             TransportKind::Connect => "could not connect",
             TransportKind::Timeout => "timed out",
             TransportKind::Other => "failed in transit",
+            TransportKind::ResponseTooLarge => "refused the answer",
+            TransportKind::RedirectRefused => "was redirected",
         };
         write!(f, "{} {what}", self.operation)?;
         if let Some(id) = &self.task_id {
@@ -330,7 +353,10 @@ impl fmt::Display for TransportError {
         }
         write!(f, ": {}", self.message)?;
         match (self.kind, self.operation) {
-            (TransportKind::Timeout | TransportKind::Other, "image_to_video") => write!(
+            (
+                TransportKind::Timeout | TransportKind::Other | TransportKind::ResponseTooLarge,
+                "image_to_video",
+            ) => write!(
                 f,
                 " — the task may have been created; it was not submitted again to avoid a \
                  duplicate charge"
