@@ -45,8 +45,6 @@ pub struct Transport {
 
 pub(crate) struct Shared {
     pub(crate) token: SecretString,
-    /// `api_token=…`, form-encoded once, appended to every request's query.
-    token_pair: SecretString,
     pub(crate) retry: RetryPolicy,
     pub(crate) request_timeout: Duration,
     pub(crate) format: FormatMemory,
@@ -103,13 +101,9 @@ pub(crate) struct Settings {
 impl Transport {
     pub(crate) fn new(settings: Settings) -> Self {
         warn_if_cleartext(&settings.base_url, settings.token.expose_secret());
-        let token_pair = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("api_token", settings.token.expose_secret())
-            .finish();
         Self {
             shared: Arc::new(Shared {
                 token: settings.token,
-                token_pair: SecretString::from(token_pair),
                 retry: settings.retry,
                 request_timeout: settings.request_timeout,
                 format: FormatMemory::new(settings.url_format),
@@ -170,12 +164,14 @@ impl Transport {
                     .expect("generated requests have buffered bodies");
                 // Bounds connections and buffered bodies: 1,000 waits polled in the same instant
                 // share a few dozen connections instead of opening 1,000.
-                let permit = self
-                    .shared
-                    .in_flight
-                    .acquire()
-                    .await
-                    .expect("the semaphore is never closed");
+                let in_flight = &self.shared.in_flight;
+                let permit = match in_flight.try_acquire() {
+                    Ok(permit) => permit,
+                    Err(_) => in_flight
+                        .acquire()
+                        .await
+                        .expect("the semaphore is never closed"),
+                };
                 let started = Instant::now();
                 let pause = match client.execute(attempt).await {
                     Ok(mut response) => {
@@ -344,13 +340,9 @@ impl Transport {
         // Same origin: the token may travel there, and must, if the Location dropped the query.
         let has_token = target.query_pairs().any(|(key, _)| key == "api_token");
         if !has_token {
-            let query = match target.query() {
-                Some(query) if !query.is_empty() => {
-                    format!("{query}&{}", self.shared.token_pair.expose_secret())
-                }
-                _ => self.shared.token_pair.expose_secret().to_owned(),
-            };
-            target.set_query(Some(&query));
+            target
+                .query_pairs_mut()
+                .append_pair("api_token", self.token());
         }
         Redirect::Follow(target)
     }
@@ -376,10 +368,10 @@ impl Transport {
                 Success::Payload(_, payload) => {
                     body = payload;
                     strip_length(&mut headers);
-                    headers.insert(
-                        http::header::CONTENT_TYPE,
-                        http::HeaderValue::from_static("application/json"),
-                    );
+                    let json = http::HeaderValue::from_static("application/json");
+                    if headers.get(http::header::CONTENT_TYPE) != Some(&json) {
+                        headers.insert(http::header::CONTENT_TYPE, json);
+                    }
                 }
                 Success::Empty(_) => {
                     status = StatusCode::NO_CONTENT;
@@ -615,16 +607,11 @@ impl ClientHooks<Transport> for generated::Client {
         _info: &OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
         let shared = &self.inner().shared;
-        let pair = shared.token_pair.expose_secret();
-        // Appends to the query as it stands: nothing re-parses the rest of the URL.
-        let url = request.url_mut();
-        match url.query() {
-            Some(query) if !query.is_empty() => {
-                let query = format!("{query}&{pair}");
-                url.set_query(Some(&query));
-            }
-            _ => url.set_query(Some(pair)),
-        }
+        // Appended to the serialized URL as it stands: nothing else is parsed again.
+        request
+            .url_mut()
+            .query_pairs_mut()
+            .append_pair("api_token", shared.token.expose_secret());
         // A client built here sends it as a default header already.
         if shared.foreign_client {
             request.headers_mut().insert(
