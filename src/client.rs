@@ -221,7 +221,6 @@ impl ClientBuilder {
                 // Redirects are the transport's to judge (same origin, never a create).
                 .redirect(reqwest::redirect::Policy::none())
                 .connect_timeout(self.connect_timeout)
-                .timeout(self.request_timeout)
                 .build()
                 .map_err(|e| {
                     Error::config(format!("cannot build the HTTP client: {}", e.without_url()))

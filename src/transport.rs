@@ -147,7 +147,9 @@ impl Transport {
     ) -> reqwest::Result<Response> {
         let call = CALL.try_with(|call| *call).unwrap_or_default();
         let create = request.method() == Method::POST;
-        *request.timeout_mut() = Some(call.timeout.unwrap_or(self.shared.request_timeout));
+        // The transport's own timer, around sending and reading the whole answer: cheaper than
+        // reqwest's per-request timeout (no boxed timer, no body wrapper), and the same bound.
+        let timeout = call.timeout.unwrap_or(self.shared.request_timeout);
         let policy = &self.shared.retry;
         let span = tracing::debug_span!(
             "lowcodeapi.request",
@@ -172,60 +174,52 @@ impl Transport {
                         .await
                         .expect("the semaphore is never closed"),
                 };
-                let started = Instant::now();
-                let pause = match client.execute(attempt).await {
-                    Ok(mut response) => {
-                        let status = response.status();
-                        match self.redirect(&response, create, hops) {
-                            Redirect::None => {}
-                            Redirect::Follow(target) => {
-                                drop(response);
-                                drop(permit);
-                                tracing::debug!(
-                                    status = status.as_u16(),
-                                    to = target.path(),
-                                    "following a same-origin redirect"
-                                );
-                                if status == StatusCode::SEE_OTHER {
-                                    *request.method_mut() = Method::GET;
-                                    *request.body_mut() = None;
-                                }
-                                *request.url_mut() = target;
-                                hops += 1;
-                                continue;
-                            }
-                            Redirect::Refuse(refused) => {
-                                tracing::warn!(status = status.as_u16(), "{}", refused.message);
-                                return Err(refused.into_error().await);
+                let started = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
+                let elapsed_ms = || started.map_or(0, |t| t.elapsed().as_millis() as u64);
+                let outcome = tokio::time::timeout(timeout, async {
+                    let mut response = client.execute(attempt).await.map_err(Attempt::Send)?;
+                    let answered = match self.redirect(&response, create, hops) {
+                        Redirect::None => {
+                            match read_capped(&mut response, self.shared.max_response_bytes).await {
+                                Ok(body) => Answered::Body(body),
+                                Err(failure) => return Err(Attempt::Read(failure)),
                             }
                         }
-                        let body = match read_capped(&mut response, self.shared.max_response_bytes)
-                            .await
-                        {
-                            Ok(body) => body,
-                            Err(ReadFailure::TooLarge(refused)) => {
-                                tracing::warn!(status = status.as_u16(), "{}", refused.message);
-                                return Err(refused.into_error().await);
-                            }
-                            Err(ReadFailure::Failed(error)) => {
-                                if retry < policy.get_max_retries()
-                                    && self.retryable_error(&error, create, call)
-                                {
-                                    drop(permit);
-                                    self.log_retry(retry, &error.to_string());
-                                    tokio::time::sleep(policy.backoff(retry)).await;
-                                    retry += 1;
-                                    continue;
-                                }
-                                // Like a failed send: reqwest's Display would print the
-                                // URL (token and all) and the caller's message an empty shell.
-                                return Err(error.without_url());
-                            }
-                        };
+                        Redirect::Follow(target) => Answered::Follow(target),
+                        Redirect::Refuse(refused) => Answered::Refuse(refused),
+                    };
+                    Ok((response, answered))
+                })
+                .await
+                .unwrap_or(Err(Attempt::TimedOut));
+                let pause = match outcome {
+                    Ok((response, Answered::Follow(target))) => {
+                        let status = response.status();
+                        drop(response);
+                        drop(permit);
+                        tracing::debug!(
+                            status = status.as_u16(),
+                            to = target.path(),
+                            "following a same-origin redirect"
+                        );
+                        if status == StatusCode::SEE_OTHER {
+                            *request.method_mut() = Method::GET;
+                            *request.body_mut() = None;
+                        }
+                        *request.url_mut() = target;
+                        hops += 1;
+                        continue;
+                    }
+                    Ok((response, Answered::Refuse(refused))) => {
+                        tracing::warn!(status = response.status().as_u16(), "{}", refused.message);
+                        return Err(refused.into_error().await);
+                    }
+                    Ok((response, Answered::Body(body))) => {
+                        let status = response.status();
                         tracing::debug!(
                             attempt = retry + 1,
                             status = status.as_u16(),
-                            elapsed_ms = started.elapsed().as_millis() as u64,
+                            elapsed_ms = elapsed_ms(),
                             "answered"
                         );
                         if !(retry < policy.get_max_retries()
@@ -245,17 +239,44 @@ impl Transport {
                             None => policy.backoff(retry),
                         }
                     }
-                    Err(error) => {
+                    Err(Attempt::Read(ReadFailure::TooLarge(refused))) => {
+                        tracing::warn!("{}", refused.message);
+                        return Err(refused.into_error().await);
+                    }
+                    Err(Attempt::Send(error) | Attempt::Read(ReadFailure::Failed(error))) => {
                         tracing::debug!(
                             attempt = retry + 1,
-                            elapsed_ms = started.elapsed().as_millis() as u64,
+                            elapsed_ms = elapsed_ms(),
                             error = %redact(&error.to_string(), Some(self.token())),
                             "no answer"
                         );
                         if !(retry < policy.get_max_retries()
                             && self.retryable_error(&error, create, call))
                         {
+                            // reqwest's Display would print the URL (token and all).
                             return Err(error.without_url());
+                        }
+                        policy.backoff(retry)
+                    }
+                    Err(Attempt::TimedOut) => {
+                        tracing::debug!(
+                            attempt = retry + 1,
+                            timeout_ms = timeout.as_millis() as u64,
+                            "no answer in time"
+                        );
+                        // Sent, maybe processed: a create is not sent again, a cancel is checked.
+                        let again = !call.no_retry_on_timeout
+                            && (!create || policy.retries_create_after_ambiguous_failure());
+                        if !(retry < policy.get_max_retries() && again) {
+                            return Err(Refused {
+                                kind: TransportKind::Timeout,
+                                message: format!(
+                                    "no complete answer within {:.1} s (the request timeout)",
+                                    timeout.as_secs_f64()
+                                ),
+                            }
+                            .into_error()
+                            .await);
                         }
                         policy.backoff(retry)
                     }
@@ -431,6 +452,26 @@ fn warn_if_cleartext(base: &Url, token: &str) {
     }
 }
 
+/// What one attempt that got an answer makes of it.
+enum Answered {
+    /// The body, read whole (within the limit).
+    Body(Bytes),
+    /// A same-origin redirect to follow.
+    Follow(Url),
+    /// A redirect this client does not follow.
+    Refuse(Refused),
+}
+
+/// How one attempt failed.
+enum Attempt {
+    /// No answer (connection refused, reset, ...).
+    Send(reqwest::Error),
+    /// The answer's body could not be read, or was too large.
+    Read(ReadFailure),
+    /// No complete answer within the request timeout.
+    TimedOut,
+}
+
 enum Redirect {
     /// Not a redirect: an ordinary answer.
     None,
@@ -440,7 +481,8 @@ enum Redirect {
     Refuse(Refused),
 }
 
-/// An answer this client refused; reaches [`crate::Error`] as a transport error of its kind.
+/// An answer this client refused (or gave up waiting for); reaches [`crate::Error`] as a
+/// transport error of its kind.
 #[derive(Debug)]
 pub(crate) struct Refused {
     pub(crate) kind: TransportKind,
