@@ -633,7 +633,10 @@ const BLOCK: usize = 64 * 1024;
 /// `8 MiB`, `1.5 KiB`, `300 bytes`.
 fn human_bytes(n: usize) -> String {
     const MIB: usize = 1024 * 1024;
-    if n >= MIB && n.checked_mul(10).is_some_and(|tenths| tenths.is_multiple_of(MIB)) {
+    if n >= MIB
+        && n.checked_mul(10)
+            .is_some_and(|tenths| tenths.is_multiple_of(MIB))
+    {
         format!("{} MiB", n as f64 / MIB as f64)
     } else if n >= 1024 && n.is_multiple_of(1024) {
         format!("{} KiB", n / 1024)
