@@ -12,6 +12,11 @@
 //! - Runway's three operations reachable through LowCodeAPI: `POST /v1/image_to_video` with
 //!   Runway's per-model body validation, and `GET`/`DELETE` of a task that moves through
 //!   `PENDING` → `THROTTLED` → `RUNNING` → an [`Outcome`] over simulated time;
+//! - the outputs of `SUCCEEDED` tasks, as real, playable H.264 MP4 files of the requested ratio
+//!   and duration (a slow pan over the prompt image when it is a data URI, else a generated
+//!   pattern; see [`video`]), served by a second listener, the storage host
+//!   ([`Simulator::storage_url`]), behind signed links that expire on the simulated clock
+//!   ([`Builder::output_link_ttl`]), with `Range` support and download [faults](Fault);
 //! - the OpenAPI document LowCodeAPI serves, at `/runwayml/openapi` and `/runwayml/definition`;
 //! - [faults](Fault) on demand, per [route](Route), counted: 429 with `Retry-After` as each
 //!   dialect sends it, 5xx in JSON or HTML, slow answers, dropped connections, the self-hosted

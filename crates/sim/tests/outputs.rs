@@ -88,6 +88,11 @@ fn decode(mp4_bytes: &[u8]) -> Decoded {
     let (width, height) = (track.width(), track.height());
     let samples = track.sample_count();
     let duration = track.duration();
+    // The movie's duration (what players show) is the track's.
+    let movie = Duration::from_secs_f64(
+        reader.moov.mvhd.duration as f64 / f64::from(reader.moov.mvhd.timescale),
+    );
+    assert_eq!(movie, duration);
     let avc = &track.trak.mdia.minf.stbl.stsd.avc1.as_ref().unwrap().avcc;
     let mut parameter_sets = Vec::new();
     for nal in avc
