@@ -209,9 +209,9 @@ fn generate_without_a_token_uses_the_builtin_simulator_and_succeeds() {
     assert_eq!(id.len(), 36, "a UUID: {id:?}");
     assert!(run.stdout.contains("SUCCEEDED"), "{run:#?}");
     assert!(
-        run.stdout
-            .lines()
-            .any(|l| l.starts_with("output:") && l.contains("https://") && l.contains(id)),
+        run.stdout.lines().any(|l| l.starts_with("output:")
+            && l.contains("http://127.0.0.1:")
+            && l.contains(&format!("/outputs/{id}/0.mp4"))),
         "{run:#?}"
     );
 }
@@ -228,8 +228,9 @@ fn generate_json_prints_exactly_one_object() {
     assert_eq!(report["status"], "SUCCEEDED");
     let output = report["output"].as_array().expect("output array");
     assert_eq!(output.len(), 1, "{report}");
+    // A link to the simulator's storage host.
     assert!(
-        output[0].as_str().unwrap().starts_with("https://"),
+        output[0].as_str().unwrap().starts_with("http://127.0.0.1:"),
         "{report}"
     );
     assert!(output[0].as_str().unwrap().contains(id), "{report}");
@@ -467,7 +468,8 @@ fn task_wait_reports_the_video() {
         report["output"][0]
             .as_str()
             .unwrap()
-            .starts_with("https://")
+            .starts_with(&format!("{}/outputs/{id}/0.mp4?_jwt=", sim.storage_url())),
+        "{report}"
     );
     assert!(run.stderr.is_empty(), "{run:#?}");
 }
