@@ -29,6 +29,8 @@ pub(crate) struct Config {
     pub(crate) outputs: crate::storage::Outputs,
     /// Whether Runway gets `X-Runway-Version` (else it answers 400 to every call).
     pub(crate) forward_runway_version: bool,
+    /// Where [`Fault::CrossOriginRedirect`] points.
+    pub(crate) other_origin: std::net::SocketAddr,
 }
 
 /// Simulated time: scaled real time, or a manual clock, plus whatever tests advanced it by.
