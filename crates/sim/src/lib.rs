@@ -597,8 +597,27 @@ impl Simulator {
     }
 
     /// The storage host's base URL, `http://127.0.0.1:PORT`: another origin than
-    /// [`base_url`](Simulator::base_url), where the output links of `SUCCEEDED` tasks point
-    /// (`/outputs/<task-id>/0.mp4?_jwt=…`). Its requests are logged with [`Route::Output`].
+    /// [`base_url`](Simulator::base_url), where the output links of `SUCCEEDED` tasks point,
+    /// like Runway's CDN: `/outputs/<task-id>/0.mp4?_jwt=<JWT>`.
+    ///
+    /// - The JWT (`HS256`, base64url parts) carries `{"exp": <unix seconds>, "task": "<id>", "n": 0}`,
+    ///   signed with a key derived from the [seed](Builder::seed). `exp` is on the simulated
+    ///   clock ([`epoch`](Builder::epoch) + [`now`](Simulator::now)), [`output_link_ttl`](Builder::output_link_ttl)
+    ///   ahead; every `GET` of the task issues a fresh link.
+    /// - `GET`/`HEAD`: `200`, `Content-Type: video/mp4`, `Content-Length`, `Accept-Ranges: bytes`.
+    ///   `Range: bytes=N-`, `N-M`, `-N`: `206` with `Content-Range`; unsatisfiable: `416` with
+    ///   `Content-Range: bytes */len`.
+    /// - A bad or missing signature: `403` `<Error><Code>AccessDenied</Code><Message>Signature mismatch</Message></Error>`
+    ///   (`application/xml`); an expired link: the same with `Request has expired`; a task that
+    ///   is unknown, deleted or not `SUCCEEDED`: `404` `NoSuchKey`.
+    /// - The file is a real MP4 ([`video`]) of the task's `ratio` and `duration`, made on the
+    ///   first download (about a second per 5 s of 720p) and kept for the next ones (the last
+    ///   four; an evicted one is made again, byte for byte the same); or, with
+    ///   [`synthetic_output_len`](Builder::synthetic_output_len), filler of that length.
+    ///
+    /// Its requests are logged with [`Route::Output`] (see
+    /// [`LoggedRequest::carries_api_token`]); [faults](Fault#on-downloads-routeoutput) queued on
+    /// that route shape downloads.
     pub fn storage_url(&self) -> &str {
         self.shared.config.outputs.base_url()
     }
