@@ -369,6 +369,30 @@ async fn links_expire_on_the_simulated_clock_and_every_get_issues_fresh_ones() {
 }
 
 #[tokio::test]
+async fn links_last_24_hours_of_simulated_time_by_default() {
+    let epoch = std::time::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let (sim, _id, link) = succeeded(
+        Simulator::builder().epoch(epoch).synthetic_output_len(10),
+        request("1280:720", 5, "https://example.com/a.jpg"),
+    )
+    .await;
+    let jwt = link.split("_jwt=").nth(1).unwrap();
+    let payload = jwt.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    // Issued 60 s after the epoch (when the task was read), valid for 24 h from then.
+    assert_eq!(claims["exp"], 1_800_000_000u64 + 60 + 24 * 3600);
+    sim.advance(Duration::from_secs(24 * 3600 - 1));
+    assert_eq!(http().get(&link).send().await.unwrap().status(), 200);
+    sim.advance(Duration::from_secs(1));
+    assert_eq!(http().get(&link).send().await.unwrap().status(), 403);
+}
+
+#[tokio::test]
 async fn a_deleted_task_has_no_outputs() {
     let (sim, id, link) = succeeded(
         Simulator::builder().synthetic_output_len(1000),
