@@ -53,6 +53,10 @@ struct Args {
     /// Frames per second of output videos.
     #[arg(long, default_value_t = 24)]
     output_fps: u32,
+    /// Serve every output as this many bytes of filler instead of a video (for download
+    /// benchmarks).
+    #[arg(long)]
+    synthetic_output_len: Option<u64>,
 }
 
 fn secs(s: f64) -> Duration {
@@ -82,6 +86,9 @@ async fn main() -> ExitCode {
     }
     for t in args.unauthorized_tokens {
         builder = builder.unauthorized_token(t);
+    }
+    if let Some(len) = args.synthetic_output_len {
+        builder = builder.synthetic_output_len(len);
     }
     if let Some(seed) = args.seed {
         builder = builder.seed(seed);
