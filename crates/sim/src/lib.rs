@@ -102,7 +102,6 @@
 mod bomb;
 mod config;
 mod fault;
-mod json;
 mod log;
 mod other;
 mod server;
