@@ -5,8 +5,7 @@ use std::future::IntoFuture as _;
 use std::sync::Arc;
 use std::time::Duration;
 
-use lowcodeapi_runwayml::generated::types::ImageToVideoRequest;
-use lowcodeapi_runwayml::{Client, Error as SdkError, Task, TaskId, TransportKind};
+use lowcodeapi_runwayml::{Client, Error as SdkError, ImageToVideo, Task, TaskId, TransportKind};
 use rand::Rng as _;
 
 use crate::Inner;
@@ -77,8 +76,8 @@ async fn create(
     let store = &inner.store;
     let config = &inner.config;
     let token = claim.create_token.clone().unwrap_or_default();
-    let body: ImageToVideoRequest = match serde_json::from_str(&claim.request) {
-        Ok(body) => body,
+    let request: ImageToVideo = match serde_json::from_str(&claim.request) {
+        Ok(request) => request,
         Err(e) => {
             // Nothing was sent: a request this version cannot send fails, it is not retried.
             let error = format!("the stored request cannot be sent: {e}");
@@ -94,7 +93,7 @@ async fn create(
         inner,
         owner,
         claim.id,
-        client.create_image_to_video_raw(&body),
+        client.image_to_video(request).into_future(),
     )
     .await;
     match result {
