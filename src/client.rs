@@ -189,6 +189,10 @@ impl ClientBuilder {
         let http = match self.http {
             Some(http) => http,
             None => reqwest::Client::builder()
+                .tls_backend_preconfigured(
+                    crate::tls::client_config()
+                        .map_err(|e| Error::config(format!("cannot set up TLS (rustls): {e}")))?,
+                )
                 .user_agent(USER_AGENT)
                 .connect_timeout(self.connect_timeout)
                 .timeout(self.request_timeout)

@@ -14,6 +14,7 @@ pub mod media;
 mod redact;
 mod retry;
 mod task;
+mod tls;
 mod transport;
 mod wait;
 
