@@ -33,7 +33,7 @@
 //!   token: the built-in simulator's tasks live only as long as the `generate` that made them
 //!   (with `--sim` they ask a fresh, empty simulator).
 //! - `LOWCODEAPI_BASE_URL`: another base URL, e.g. a self-hosted LowCodeAPI, or a simulator
-//!   running on its own (`cargo run -p lowcodeapi-runwayml-sim -- --port 8080`, then
+//!   running on its own (`cargo run -p lowcodeapi-runwayml-sim --features cli -- --port 8080`, then
 //!   `LOWCODEAPI_BASE_URL=http://127.0.0.1:8080/runwayml LOWCODEAPI_API_TOKEN=at_sim_0123456789abcdef`).
 //!
 //! Waiting polls the way Runway asks (every 5 s or more; 0.5 s with the built-in simulator,
