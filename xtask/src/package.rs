@@ -5,10 +5,12 @@
 //!    (the dependents against the packaged dependencies, through a local overlay registry).
 //! 3. The `.crate` files are unpacked into a scratch directory outside the workspace, where a
 //!    fresh project depends on the SDK (and, for its tests, the simulator) *by version*, with
-//!    `[patch.crates-io]` pointing at the unpacked packages. Its test creates a task against the
-//!    packaged simulator with the packaged SDK and waits until it succeeds.
-//! 4. The packaged CLI is built in the same scratch workspace and `runway generate --json` runs
-//!    with no token (the built-in simulator): it must report `SUCCEEDED`.
+//!    `[patch.crates-io]` pointing at the unpacked packages; the unpacked simulator and CLI are
+//!    members of that scratch workspace, so their binaries are built from the tarballs too. The
+//!    fresh project's test creates a task against the packaged simulator with the packaged SDK
+//!    and waits until it succeeds.
+//! 4. The packaged binaries run: `runway generate --json` with no token (the built-in
+//!    simulator) must report `SUCCEEDED`, and `lowcodeapi-runwayml-sim --help` must answer.
 //!
 //! Nothing is published. The builds share the workspace's target directory, so dependencies
 //! compiled for the workspace are reused.
@@ -46,6 +48,10 @@ pub struct PackageArgs {
     /// Pass `--offline` to every cargo command (all dependencies must already be downloaded).
     #[arg(long)]
     pub offline: bool,
+    /// Skip cargo's own build of each tarball (`cargo package --no-verify`); the scratch
+    /// workspace still builds and tests them. Faster; CI verifies.
+    #[arg(long)]
+    pub no_verify: bool,
 }
 
 /// Files each `.crate` must contain, and path prefixes it must not.
@@ -127,12 +133,19 @@ pub fn run(root: &Path, args: &PackageArgs) -> Result<ExitCode> {
     let metadata = Metadata::load(root, args.offline)?;
     let target = metadata.target_dir.clone();
 
-    step("cargo package: each published crate, built from its tarball");
+    if args.no_verify {
+        step("cargo package --no-verify");
+    } else {
+        step("cargo package: each published crate, built from its tarball");
+    }
     let mut package = cargo(args.offline);
     package
         .current_dir(root)
         .env("CARGO_TARGET_DIR", &target)
         .args(["package", "--allow-dirty"]);
+    if args.no_verify {
+        package.arg("--no-verify");
+    }
     for name in PUBLISHED {
         package.args(["-p", name]);
     }
@@ -158,11 +171,12 @@ pub fn run(root: &Path, args: &PackageArgs) -> Result<ExitCode> {
         let size = fs::metadata(&file)
             .with_context(|| format!("{} was not packaged", file.display()))?
             .len();
-        // The CLI becomes a member of the scratch workspace; the libraries are patched in.
-        let into = if expected.name == CLI {
-            &workspace
-        } else {
+        // The simulator and the CLI become members of the scratch workspace (to build their
+        // binaries); the SDK stays outside it, patched in like any dependency.
+        let into = if expected.name == SDK {
             &packages
+        } else {
+            &workspace
         };
         let dir = unpack(&file, into)?;
         let files = list_files(&dir)?;
@@ -192,18 +206,17 @@ pub fn run(root: &Path, args: &PackageArgs) -> Result<ExitCode> {
     fs::copy(root.join("Cargo.lock"), workspace.join("Cargo.lock"))
         .context("copy Cargo.lock into the scratch workspace")?;
 
-    step("a fresh project outside the workspace: the packaged SDK against the packaged simulator");
+    // One feature selection for both commands, so the second reuses all of the first's work.
+    let selection = [
+        "--workspace",
+        "--features",
+        "lowcodeapi-runwayml-sim/cli",
+        "--lib",
+        "--bins",
+        "--tests",
+    ];
     let manifest = workspace.join("Cargo.toml");
-    let mut test = cargo(args.offline);
-    test.current_dir(&workspace)
-        .env("CARGO_TARGET_DIR", &target)
-        .arg("test")
-        .arg("--manifest-path")
-        .arg(&manifest)
-        .args(["-p", "package-consumer"]);
-    run_command(&mut test, "cargo test in the scratch workspace")?;
-
-    step("the packaged CLI builds, and `runway generate --json` succeeds with no token");
+    step("build the packaged crates, their binaries and a fresh project using them");
     let mut build = cargo(args.offline);
     build
         .current_dir(&workspace)
@@ -211,13 +224,29 @@ pub fn run(root: &Path, args: &PackageArgs) -> Result<ExitCode> {
         .arg("build")
         .arg("--manifest-path")
         .arg(&manifest)
-        .args(["-p", CLI, "--bin", "runway"]);
-    run_command(&mut build, "cargo build of the packaged CLI")?;
-    let runway = target
-        .join("debug")
-        .join(format!("runway{}", std::env::consts::EXE_SUFFIX));
-    let status = run_generate(&runway, &workspace)?;
+        .args(selection);
+    run_command(&mut build, "cargo build in the scratch workspace")?;
+
+    step("the fresh project's test: the packaged SDK against the packaged simulator");
+    let mut test = cargo(args.offline);
+    test.current_dir(&workspace)
+        .env("CARGO_TARGET_DIR", &target)
+        .arg("test")
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .args(selection);
+    run_command(&mut test, "cargo test in the scratch workspace")?;
+
+    step("the packaged binaries run: `runway generate --json` with no token succeeds");
+    let bin = |name: &str| {
+        target
+            .join("debug")
+            .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+    };
+    let status = run_generate(&bin("runway"), &workspace)?;
     println!("runway generate --json: status {status}");
+    run_sim_help(&bin(SIM), &workspace)?;
+    println!("{SIM} --help: ok");
 
     if args.keep {
         let kept = scratch.keep();
@@ -420,28 +449,30 @@ struct ConsumerDeps<'a> {
     cli_dir: &'a Path,
 }
 
-/// The scratch workspace: the consumer project and the unpacked CLI as members, the unpacked
-/// libraries patched in for crates.io.
+/// The scratch workspace: the consumer project and the unpacked simulator and CLI as members,
+/// the unpacked SDK and simulator patched in for crates.io.
 fn write_consumer(workspace: &Path, deps: ConsumerDeps<'_>) -> Result<()> {
-    let cli_member = deps
-        .cli_dir
-        .file_name()
-        .and_then(|n| n.to_str())
-        .context("the CLI's directory name")?;
+    let member = |dir: &Path| -> Result<String> {
+        let relative = dir
+            .strip_prefix(workspace)
+            .context("a member inside the scratch workspace")?;
+        Ok(toml_string(relative))
+    };
     fs::write(
         workspace.join("Cargo.toml"),
         format!(
             r#"[workspace]
-members = ["package-consumer", "{cli_member}"]
+members = ["package-consumer", {sim_member}, {cli_member}]
 resolver = "3"
 
 # The unpacked .crate files stand in for crates.io; nothing is published.
 [patch.crates-io]
 {SDK} = {{ path = {sdk} }}
-{SIM} = {{ path = {sim} }}
+{SIM} = {{ path = {sim_member} }}
 "#,
+            sim_member = member(deps.sim_dir)?,
+            cli_member = member(deps.cli_dir)?,
             sdk = toml_string(deps.sdk_dir),
-            sim = toml_string(deps.sim_dir),
         ),
     )?;
     let consumer = workspace.join("package-consumer");
@@ -517,6 +548,25 @@ async fn creates_a_task_and_waits_until_it_succeeds() {
     sim.shutdown().await;
 }
 "#;
+
+/// Runs the simulator's binary with `--help`: it must exit 0 and describe its options.
+fn run_sim_help(sim: &Path, dir: &Path) -> Result<()> {
+    let output = Command::new(sim)
+        .current_dir(dir)
+        .arg("--help")
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("run {}", sim.display()))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() || !stdout.contains("--dialect") {
+        bail!(
+            "{SIM} --help failed ({}):\n{stdout}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(())
+}
 
 /// Runs `runway generate --json` with no token and no base URL: the built-in simulator. Returns
 /// the reported status, which must be `SUCCEEDED`.
