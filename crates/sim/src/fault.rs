@@ -20,6 +20,9 @@ pub enum Route {
     Definition,
     /// Anything else, including a switched-off URL format: `404 {"message":"Not Found"}`.
     NotFound,
+    /// `GET`/`HEAD` of an output link on the storage host
+    /// ([`Simulator::storage_url`](crate::Simulator::storage_url)): a download.
+    Output,
     /// Every route: matches any request in [`Simulator::count`](crate::Simulator::count) and
     /// [`Simulator::fault`](crate::Simulator::fault). Never the route of a logged request.
     Any,
@@ -42,7 +45,8 @@ impl Route {
 /// - the request never reaches Runway, nothing changes: [`RateLimited`](Fault::RateLimited),
 ///   [`Status`](Fault::Status), [`Html`](Fault::Html), [`UpstreamText`](Fault::UpstreamText),
 ///   [`UpstreamUnreachable`](Fault::UpstreamUnreachable), [`DropConnection`](Fault::DropConnection),
-///   [`Hang`](Fault::Hang);
+///   [`Hang`](Fault::Hang), and the hostile-server answers [`GzipBomb`](Fault::GzipBomb),
+///   [`OversizeBody`](Fault::OversizeBody) and [`CrossOriginRedirect`](Fault::CrossOriginRedirect);
 /// - Runway did the work (a create made a task, a delete cancelled it) and only the answer is
 ///   lost or damaged: [`DropAfterProcessing`](Fault::DropAfterProcessing),
 ///   [`NoContentHang`](Fault::NoContentHang), [`MalformedJson`](Fault::MalformedJson),
@@ -54,6 +58,33 @@ impl Route {
 ///
 /// [`Delay`](Fault::Delay) is of the second family too: the work is done at once, only the
 /// answer is late.
+///
+/// # On downloads ([`Route::Output`])
+///
+/// Faults queued on the storage host's route fire after the link's signature, its expiry and
+/// the task were checked, and shape the download:
+/// - [`DropBodyAfter(n)`](Fault::DropBodyAfter): the right headers, `n` bytes of the body, then
+///   the connection closes (a dropped download, to resume with `Range`);
+/// - [`SlowBody`](Fault::SlowBody): the body in small chunks with a pause between them;
+/// - [`Status(s)`](Fault::Status): status `s` with an S3-style XML error body (e.g. 503);
+///   [`Html(s)`](Fault::Html): an HTML error page;
+///   [`RateLimited`](Fault::RateLimited): `503 SlowDown` with `Retry-After`;
+///   [`UpstreamText`](Fault::UpstreamText): that status and text;
+///   [`UpstreamUnreachable`](Fault::UpstreamUnreachable): `502`;
+/// - [`LengthOver(n)`](Fault::LengthOver): a `Content-Length` `n` bytes larger than what is
+///   sent, then the connection closes (a wrong length);
+/// - [`TruncatedBody`](Fault::TruncatedBody): a right `Content-Length`, half the body, then
+///   the connection closes;
+/// - [`ContentType(t)`](Fault::ContentType): the file under another `Content-Type` (e.g.
+///   `text/html`, what a captive portal or an error page looks like);
+/// - [`Delay`](Fault::Delay) (the answer is late), [`DropConnection`](Fault::DropConnection) and
+///   [`DropAfterProcessing`](Fault::DropAfterProcessing) (no answer, the connection closes),
+///   [`Hang`](Fault::Hang) and [`NoContentHang`](Fault::NoContentHang) (no answer ever).
+///
+/// [`MalformedJson`](Fault::MalformedJson) and [`HugeBody`](Fault::HugeBody) do nothing to a
+/// download, and the download faults (`DropBodyAfter`, `SlowBody`, `LengthOver`,
+/// `ContentType`) do nothing on the API routes. A fault queued on [`Route::Any`] fires on
+/// downloads too.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Fault {
@@ -116,9 +147,81 @@ pub enum Fault {
         /// The minimum size of the body.
         bytes: usize,
     },
+    /// A decompression bomb: answers `status` with `Content-Type: application/json`,
+    /// `Content-Encoding: gzip` (whatever the request's `Accept-Encoding`) and a gzip body of
+    /// about 1 MiB that inflates to 1 GiB of zero bytes
+    /// ([`GZIP_BOMB_DECODED_BYTES`](crate::GZIP_BOMB_DECODED_BYTES)), with a valid checksum.
+    /// No envelope; nothing reaches Runway. The body is made once per process, on first use
+    /// (well under a second), and shared. [`Fault::gzip_bomb`] makes the `200` one.
+    GzipBomb {
+        /// The status answered (clamped to `200..=599`).
+        status: u16,
+    },
+    /// An oversize plain body: answers `status` with `Content-Type: application/json` and a
+    /// body of exactly `bytes` bytes (at least 14), `{"padding":"xxx…"}`, streamed in 64 KiB
+    /// pieces from one static buffer, so the simulator's memory does not grow with it (any
+    /// size up to `u64::MAX` works). With `content_length` the size is announced in
+    /// `Content-Length` (a client can refuse it before reading); without it the body is
+    /// chunked and a client only finds out by counting. No envelope; nothing reaches Runway.
+    /// [`Fault::oversize_body`] makes the `200`, `Content-Length` one.
+    OversizeBody {
+        /// The status answered (clamped to `200..=599`).
+        status: u16,
+        /// The body's size.
+        bytes: u64,
+        /// Whether `Content-Length` announces it (else `Transfer-Encoding: chunked`).
+        content_length: bool,
+    },
+    /// A redirect to another origin: answers `status` (a 3xx; anything else becomes `307`)
+    /// with an empty body and `Location` pointing at the same path and query, token included,
+    /// on the simulator's [other origin](crate::Simulator::other_origin) (same host, another
+    /// port, so another origin). A client that follows it hands the request and the
+    /// `api_token` to that listener, whose own log shows it; a client that refuses it leaves
+    /// that log empty. Nothing reaches Runway. For `307`/`308` a follower must re-send the
+    /// method and body (a create `POST` would create there). [`Fault::cross_origin_redirect`]
+    /// makes the `307` one.
+    CrossOriginRedirect {
+        /// The redirect status: `301`, `302`, `303`, `307` or `308`.
+        status: u16,
+    },
+    /// Downloads only: the right status and headers, then this many bytes of the body, then the
+    /// connection closes.
+    DropBodyAfter(u64),
+    /// Downloads only: the body in chunks of `chunk` bytes (1 to 65536), with `delay` (real
+    /// time) before each chunk after the first.
+    SlowBody {
+        /// Bytes per chunk.
+        chunk: usize,
+        /// The pause between chunks.
+        delay: Duration,
+    },
+    /// Downloads only: `Content-Length` announces this many bytes more than the body has; the
+    /// whole body is sent, then the connection closes.
+    LengthOver(u64),
+    /// Downloads only: the file is served with this `Content-Type` instead of `video/mp4`.
+    ContentType(String),
 }
 
 impl Fault {
+    /// [`Fault::GzipBomb`] answering `200`.
+    pub fn gzip_bomb() -> Fault {
+        Fault::GzipBomb { status: 200 }
+    }
+
+    /// [`Fault::OversizeBody`] answering `200` with `bytes` bytes announced in `Content-Length`.
+    pub fn oversize_body(bytes: u64) -> Fault {
+        Fault::OversizeBody {
+            status: 200,
+            bytes,
+            content_length: true,
+        }
+    }
+
+    /// [`Fault::CrossOriginRedirect`] with status `307` (method and body kept).
+    pub fn cross_origin_redirect() -> Fault {
+        Fault::CrossOriginRedirect { status: 307 }
+    }
+
     /// Whether the request is processed (state changes) before the fault shapes the answer.
     pub fn processes_request(&self) -> bool {
         matches!(

@@ -84,18 +84,24 @@ async fn serve_conn(stream: TcpStream, shared: Arc<Shared>, mut stop: watch::Rec
 
 /// What to do with a request.
 enum Action {
-    Reply(Reply, Option<Truncate>),
+    Reply(Reply, Option<Shape>),
     Drop,
     Hang,
 }
 
-/// Send only part of the body, under a `Content-Length` of the whole.
-struct Truncate;
+/// A body sent otherwise than whole.
+enum Shape {
+    /// Send only part of the body, under a `Content-Length` of the whole.
+    Truncate,
+    /// Stream `bytes` bytes of padding instead of the reply's body.
+    Oversize { bytes: u64, content_length: bool },
+}
 
 /// The request, read.
 pub(crate) struct Req {
     method: Method,
     path: String,
+    raw_query: Option<String>,
     query: Vec<(String, String)>,
     headers: Vec<(String, String)>,
     body: Bytes,
@@ -216,6 +222,7 @@ async fn handle(
     let req = Req {
         method: parts.method,
         path: parts.uri.path().to_owned(),
+        raw_query: parts.uri.query().map(str::to_owned),
         query: parts.uri.query().map(parse_query).unwrap_or_default(),
         headers: parts
             .headers
@@ -256,9 +263,9 @@ async fn handle(
         process(&shared, index, &req, &routed).await
     };
     match action {
-        Action::Reply(reply, truncate) => {
+        Action::Reply(reply, shape) => {
             shared.record_status(index, reply.status);
-            Ok(to_response(reply, truncate))
+            Ok(to_response(reply, shape))
         }
         Action::Drop => {
             kill.notify_one();
@@ -279,7 +286,9 @@ async fn process(shared: &Shared, index: usize, req: &Req, routed: &Routed) -> A
         return Action::Reply(wire::proxy_error(config, 400, message, None), None);
     }
     match routed.route {
-        Route::NotFound | Route::Any => return Action::Reply(wire::routing_miss(), None),
+        Route::NotFound | Route::Any | Route::Output => {
+            return Action::Reply(wire::routing_miss(), None);
+        }
         Route::OpenApi | Route::Definition => {}
         Route::CreateTask | Route::GetTask | Route::DeleteTask => {
             if let Some(reply) = check_token(config, req) {
@@ -330,6 +339,51 @@ async fn process(shared: &Shared, index: usize, req: &Req, routed: &Routed) -> A
         }
         Some(Fault::DropConnection) => return Action::Drop,
         Some(Fault::Hang) => return Action::Hang,
+        Some(Fault::GzipBomb { status }) => {
+            let reply = Reply {
+                status: fault_status(*status),
+                content_type: Some(wire::JSON_UTF8),
+                headers: vec![("content-encoding", "gzip".to_owned())],
+                body: crate::bomb::gzip_bomb(),
+            };
+            return Action::Reply(reply, None);
+        }
+        Some(Fault::OversizeBody {
+            status,
+            bytes,
+            content_length,
+        }) => {
+            let reply = Reply {
+                status: fault_status(*status),
+                content_type: Some(wire::JSON_UTF8),
+                headers: Vec::new(),
+                body: Bytes::new(),
+            };
+            let shape = Shape::Oversize {
+                bytes: *bytes,
+                content_length: *content_length,
+            };
+            return Action::Reply(reply, Some(shape));
+        }
+        Some(Fault::CrossOriginRedirect { status }) => {
+            let status = match status {
+                301 | 302 | 303 | 307 | 308 => *status,
+                _ => 307,
+            };
+            let query = req
+                .raw_query
+                .as_deref()
+                .map(|q| format!("?{q}"))
+                .unwrap_or_default();
+            let location = format!("http://{}{}{query}", config.other_origin, req.path);
+            let reply = Reply {
+                status,
+                content_type: None,
+                headers: vec![("location", location)],
+                body: Bytes::new(),
+            };
+            return Action::Reply(reply, None);
+        }
         Some(_) => {}
     }
 
@@ -354,7 +408,7 @@ async fn process(shared: &Shared, index: usize, req: &Req, routed: &Routed) -> A
         Some(Fault::DropAfterProcessing) => Action::Drop,
         Some(Fault::NoContentHang) => Action::Hang,
         Some(Fault::MalformedJson) => Action::Reply(malformed(reply), None),
-        Some(Fault::TruncatedBody) => Action::Reply(reply, Some(Truncate)),
+        Some(Fault::TruncatedBody) => Action::Reply(reply, Some(Shape::Truncate)),
         Some(Fault::HugeBody { bytes }) => Action::Reply(pad(reply, bytes), None),
         _ => Action::Reply(reply, None),
     }
@@ -362,6 +416,15 @@ async fn process(shared: &Shared, index: usize, req: &Req, routed: &Routed) -> A
 
 /// Runway's side of the three operations.
 fn runway(shared: &Shared, index: usize, routed: &Routed, body: serde_json::Value) -> Upstream {
+    if !shared.config.forward_runway_version {
+        return Upstream::json(
+            400,
+            J::obj([
+                ("error", J::from(crate::MISSING_VERSION_MESSAGE)),
+                ("docUrl", J::from(DOC_URL)),
+            ]),
+        );
+    }
     match routed.route {
         Route::CreateTask => match validate::validate(&body) {
             Ok(accepted) => Upstream::json(200, shared.create_task(accepted, body, index)),
@@ -572,7 +635,7 @@ fn pad(mut reply: Reply, bytes: usize) -> Reply {
     reply
 }
 
-fn to_response(reply: Reply, truncate: Option<Truncate>) -> Response<SimBody> {
+fn to_response(reply: Reply, shape: Option<Shape>) -> Response<SimBody> {
     let status = hyper::StatusCode::from_u16(reply.status)
         .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     let mut builder = Response::builder().status(status);
@@ -582,12 +645,16 @@ fn to_response(reply: Reply, truncate: Option<Truncate>) -> Response<SimBody> {
     for (k, v) in &reply.headers {
         builder = builder.header(*k, v.as_str());
     }
-    let body = match truncate {
-        Some(Truncate) => {
+    let body = match shape {
+        Some(Shape::Truncate) => {
             builder = builder.header("content-length", reply.body.len().to_string());
             let half = reply.body.slice(..reply.body.len() / 2);
             SimBody::Truncated(Some(half), None)
         }
+        Some(Shape::Oversize {
+            bytes,
+            content_length,
+        }) => SimBody::Oversize(Padding::new(bytes, content_length)),
         None if reply.body.is_empty() => SimBody::Full(None),
         None => SimBody::Full(Some(reply.body)),
     };
@@ -601,6 +668,47 @@ pub(crate) enum SimBody {
     Full(Option<Bytes>),
     /// The part to send, then a pause (so hyper flushes it), then an error.
     Truncated(Option<Bytes>, Option<Pin<Box<tokio::time::Sleep>>>),
+    /// A padding object of any size, streamed.
+    Oversize(Padding),
+}
+
+/// `{"padding":"xxx…"}` of an exact size, streamed from one static buffer.
+pub(crate) struct Padding {
+    head: Option<Bytes>,
+    fill: u64,
+    tail: Option<Bytes>,
+    total: u64,
+    announce: bool,
+}
+
+const PADDING_HEAD: &[u8] = b"{\"padding\":\"";
+const PADDING_TAIL: &[u8] = b"\"}";
+static FILL: [u8; 64 * 1024] = [b'x'; 64 * 1024];
+
+impl Padding {
+    fn new(bytes: u64, announce: bool) -> Padding {
+        let frame = (PADDING_HEAD.len() + PADDING_TAIL.len()) as u64;
+        let total = bytes.max(frame);
+        Padding {
+            head: Some(Bytes::from_static(PADDING_HEAD)),
+            fill: total - frame,
+            tail: Some(Bytes::from_static(PADDING_TAIL)),
+            total,
+            announce,
+        }
+    }
+
+    fn next(&mut self) -> Option<Bytes> {
+        if let Some(head) = self.head.take() {
+            return Some(head);
+        }
+        if self.fill > 0 {
+            let n = usize::try_from(self.fill).map_or(FILL.len(), |f| f.min(FILL.len()));
+            self.fill -= n as u64;
+            return Some(Bytes::from_static(&FILL[..n]));
+        }
+        self.tail.take()
+    }
 }
 
 impl Body for SimBody {
@@ -614,6 +722,7 @@ impl Body for SimBody {
         let this = self.get_mut();
         match this {
             SimBody::Full(data) => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
+            SimBody::Oversize(padding) => Poll::Ready(padding.next().map(|d| Ok(Frame::data(d)))),
             SimBody::Truncated(data, pause) => {
                 if let Some(d) = data.take().filter(|d| !d.is_empty()) {
                     return Poll::Ready(Some(Ok(Frame::data(d))));
@@ -633,7 +742,11 @@ impl Body for SimBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        matches!(self, SimBody::Full(None))
+        match self {
+            SimBody::Full(data) => data.is_none(),
+            SimBody::Oversize(p) => p.head.is_none() && p.fill == 0 && p.tail.is_none(),
+            SimBody::Truncated(..) => false,
+        }
     }
 
     fn size_hint(&self) -> SizeHint {
@@ -641,6 +754,8 @@ impl Body for SimBody {
             SimBody::Full(Some(d)) => SizeHint::with_exact(d.len() as u64),
             SimBody::Full(None) => SizeHint::with_exact(0),
             SimBody::Truncated(..) => SizeHint::default(),
+            SimBody::Oversize(p) if p.announce => SizeHint::with_exact(p.total),
+            SimBody::Oversize(_) => SizeHint::default(),
         }
     }
 }
