@@ -205,6 +205,12 @@ pub fn run(root: &Path, args: &PackageArgs) -> Result<ExitCode> {
     )?;
     fs::copy(root.join("Cargo.lock"), workspace.join("Cargo.lock"))
         .context("copy Cargo.lock into the scratch workspace")?;
+    // The same profiles as the workspace, so that its compiled dependencies are reused.
+    let profiles =
+        profile_sections(&fs::read_to_string(root.join("Cargo.toml")).context("read Cargo.toml")?);
+    let mut scratch_manifest = fs::read_to_string(workspace.join("Cargo.toml"))?;
+    scratch_manifest.push_str(&profiles);
+    fs::write(workspace.join("Cargo.toml"), scratch_manifest)?;
 
     // One feature selection for both commands, so the second reuses all of the first's work.
     let selection = [
@@ -503,6 +509,26 @@ tokio = {{ version = "1", features = ["macros", "rt-multi-thread"] }}
     Ok(())
 }
 
+/// The `[profile…]` sections of a manifest, verbatim.
+pub fn profile_sections(manifest: &str) -> String {
+    let mut out = String::new();
+    let mut in_profile = false;
+    for line in manifest.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('[') {
+            in_profile = trimmed.starts_with("[profile.") || trimmed.starts_with("[profile]");
+            if in_profile {
+                out.push('\n');
+            }
+        }
+        if in_profile {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
 /// A TOML basic string holding a path.
 fn toml_string(path: &Path) -> String {
     serde_json::to_string(&path.to_string_lossy()).expect("a string serializes")
@@ -605,6 +631,16 @@ mod tests {
     fn every_published_crate_ships_license_copies_equal_to_the_root_files() {
         let root = crate::paths::workspace_root();
         assert_eq!(license_mismatches(&root).unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn profile_sections_are_copied_verbatim_and_nothing_else() {
+        let manifest = "[package]\nname = \"x\"\n\n[profile.dev.package.png]\nopt-level = 3\n\
+                        [dependencies]\nserde = \"1\"\n[profile.release]\nlto = true\n";
+        assert_eq!(
+            profile_sections(manifest),
+            "\n[profile.dev.package.png]\nopt-level = 3\n\n[profile.release]\nlto = true\n"
+        );
     }
 
     #[test]
