@@ -97,7 +97,6 @@
 mod bomb;
 mod config;
 mod fault;
-mod json;
 mod log;
 mod other;
 mod server;
