@@ -42,7 +42,7 @@ pub const CRATE_DIRS: [&str; 2] = ["crates/sim", "crates/cli"];
 /// Options of `cargo xtask package-check`.
 #[derive(clap::Args, Debug, Default)]
 pub struct PackageArgs {
-    /// Keep the scratch directory (its path is printed) instead of deleting it.
+    /// Keep the scratch directory (its path is printed) instead of deleting it after a success.
     #[arg(long)]
     pub keep: bool,
     /// Pass `--offline` to every cargo command (all dependencies must already be downloaded).
@@ -151,12 +151,13 @@ pub fn run(root: &Path, args: &PackageArgs) -> Result<ExitCode> {
     }
     run_quieter(&mut package, "cargo package")?;
 
-    let scratch = tempfile::Builder::new()
-        .prefix("lowcodeapi-runwayml-package-check-")
-        .tempdir()
-        .context("create a scratch directory")?;
-    let packages = scratch.path().join("packages");
-    let workspace = scratch.path().join("consumer");
+    let scratch = scratch_dir(root);
+    if scratch.exists() {
+        fs::remove_dir_all(&scratch)
+            .with_context(|| format!("remove the last run's {}", scratch.display()))?;
+    }
+    let packages = scratch.join("packages");
+    let workspace = scratch.join("consumer");
     fs::create_dir_all(&packages)?;
     fs::create_dir_all(&workspace)?;
 
@@ -255,11 +256,12 @@ pub fn run(root: &Path, args: &PackageArgs) -> Result<ExitCode> {
     println!("{SIM} --help: ok");
 
     if args.keep {
-        let kept = scratch.keep();
         println!(
             "package-check: scratch directory kept at {}",
-            kept.display()
+            scratch.display()
         );
+    } else {
+        fs::remove_dir_all(&scratch).with_context(|| format!("remove {}", scratch.display()))?;
     }
     println!("package-check: sizes:");
     for line in sizes {
@@ -270,6 +272,20 @@ pub fn run(root: &Path, args: &PackageArgs) -> Result<ExitCode> {
         started.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The scratch directory, outside the workspace: one per checkout, at the same path every run,
+/// so that the packaged crates' build artifacts replace the last run's in the shared target
+/// directory instead of piling up. Removed after a successful run (unless `--keep`); a failed
+/// run leaves it for inspection, and the next run starts by removing it.
+fn scratch_dir(root: &Path) -> PathBuf {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    root.hash(&mut hasher);
+    std::env::temp_dir().join(format!(
+        "lowcodeapi-runwayml-package-check-{:016x}",
+        hasher.finish()
+    ))
 }
 
 /// The license copies (under [`CRATE_DIRS`]) that are missing or differ from the root files.
@@ -629,8 +645,10 @@ mod tests {
 
     #[test]
     fn every_published_crate_ships_license_copies_equal_to_the_root_files() {
-        let root = crate::paths::workspace_root();
-        assert_eq!(license_mismatches(&root).unwrap(), Vec::<String>::new());
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("xtask lives in the workspace");
+        assert_eq!(license_mismatches(root).unwrap(), Vec::<String>::new());
     }
 
     #[test]
