@@ -133,6 +133,14 @@ pub fn run(root: &Path, args: &PackageArgs) -> Result<ExitCode> {
     let metadata = Metadata::load(root, args.offline)?;
     let target = metadata.target_dir.clone();
 
+    // cargo verifies a crate that depends on another of ours against a temporary local
+    // registry, whose crates it unpacks once per name and version under $CARGO_HOME and then
+    // trusts: a second run with changed code would build the dependents against the first
+    // run's sources. Remove those unpacked copies first.
+    for stale in stale_unpacked_copies(&metadata)? {
+        fs::remove_dir_all(&stale)
+            .with_context(|| format!("remove the stale unpacked copy {}", stale.display()))?;
+    }
     if args.no_verify {
         step("cargo package --no-verify");
     } else {
@@ -286,6 +294,37 @@ fn scratch_dir(root: &Path) -> PathBuf {
         "lowcodeapi-runwayml-package-check-{:016x}",
         hasher.finish()
     ))
+}
+
+/// Copies of our crates that an earlier `cargo package` unpacked from its temporary local
+/// registry into `$CARGO_HOME/registry/src/` (crates.io's own directories are left alone: our
+/// versions there would be real releases).
+fn stale_unpacked_copies(metadata: &Metadata) -> Result<Vec<PathBuf>> {
+    let home = match std::env::var_os("CARGO_HOME") {
+        Some(home) => PathBuf::from(home),
+        None => match std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE")) {
+            Some(home) => Path::new(&home).join(".cargo"),
+            None => return Ok(Vec::new()),
+        },
+    };
+    let Ok(registries) = fs::read_dir(home.join("registry/src")) else {
+        return Ok(Vec::new());
+    };
+    let mut stale = Vec::new();
+    for registry in registries {
+        let registry = registry?.path();
+        let name = registry.file_name().unwrap_or_default().to_string_lossy();
+        if name.contains("crates.io") {
+            continue;
+        }
+        for crate_name in PUBLISHED {
+            let copy = registry.join(format!("{crate_name}-{}", metadata.version(crate_name)?));
+            if copy.is_dir() {
+                stale.push(copy);
+            }
+        }
+    }
+    Ok(stale)
 }
 
 /// The license copies (under [`CRATE_DIRS`]) that are missing or differ from the root files.
