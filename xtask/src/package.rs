@@ -1,8 +1,11 @@
 //! `cargo xtask package-check`: the published crates as a user gets them.
 //!
 //! 1. The license copies under `crates/*/` equal the root files.
-//! 2. `cargo package` of the three published crates: each `.crate` is unpacked and built by cargo
-//!    (the dependents against the packaged dependencies, through a local overlay registry).
+//! 2. `cargo package --no-verify` of the three published crates, and a check of what each
+//!    `.crate` ships. (cargo's own verification is opt-in, `--cargo-verify`: it treats a packaged
+//!    name and version as immutable, so with a reused target directory or `CARGO_HOME` it builds
+//!    the dependents against an earlier run's copy of their dependencies. Step 3 builds every
+//!    tarball without that flaw.)
 //! 3. The `.crate` files are unpacked into a scratch directory outside the workspace, where a
 //!    fresh project depends on the SDK (and, for its tests, the simulator) *by version*, with
 //!    `[patch.crates-io]` pointing at the unpacked packages; the unpacked simulator and CLI are
@@ -11,6 +14,8 @@
 //!    and waits until it succeeds.
 //! 4. The packaged binaries run: `runway generate --json` with no token (the built-in
 //!    simulator) must report `SUCCEEDED`, and `lowcodeapi-runwayml-sim --help` must answer.
+//! 5. The builds left the unpacked sources as they were (as `cargo package` verifies: a build
+//!    script writes only to `OUT_DIR`).
 //!
 //! Nothing is published. The builds share the workspace's target directory, so dependencies
 //! compiled for the workspace are reused.
@@ -48,10 +53,12 @@ pub struct PackageArgs {
     /// Pass `--offline` to every cargo command (all dependencies must already be downloaded).
     #[arg(long)]
     pub offline: bool,
-    /// Skip cargo's own build of each tarball (`cargo package --no-verify`); the scratch
-    /// workspace still builds and tests them. Faster; CI verifies.
+    /// Also let `cargo package` build each tarball itself. Redundant with the scratch workspace,
+    /// and only trustworthy with a fresh target directory and `CARGO_HOME`: cargo treats a
+    /// packaged name and version as immutable, so on a second run it reuses the first run's
+    /// unpacked sources and compiled artifacts of the crates the others depend on.
     #[arg(long)]
-    pub no_verify: bool,
+    pub cargo_verify: bool,
 }
 
 /// Files each `.crate` must contain, and path prefixes it must not.
@@ -133,25 +140,17 @@ pub fn run(root: &Path, args: &PackageArgs) -> Result<ExitCode> {
     let metadata = Metadata::load(root, args.offline)?;
     let target = metadata.target_dir.clone();
 
-    // cargo verifies a crate that depends on another of ours against a temporary local
-    // registry, whose crates it unpacks once per name and version under $CARGO_HOME and then
-    // trusts: a second run with changed code would build the dependents against the first
-    // run's sources. Remove those unpacked copies first.
-    for stale in stale_unpacked_copies(&metadata)? {
-        fs::remove_dir_all(&stale)
-            .with_context(|| format!("remove the stale unpacked copy {}", stale.display()))?;
-    }
-    if args.no_verify {
-        step("cargo package --no-verify");
+    if args.cargo_verify {
+        step("cargo package, cargo building each tarball");
     } else {
-        step("cargo package: each published crate, built from its tarball");
+        step("cargo package --no-verify (the tarballs are built below)");
     }
     let mut package = cargo(args.offline);
     package
         .current_dir(root)
         .env("CARGO_TARGET_DIR", &target)
         .args(["package", "--allow-dirty"]);
-    if args.no_verify {
+    if !args.cargo_verify {
         package.arg("--no-verify");
     }
     for name in PUBLISHED {
@@ -196,12 +195,12 @@ pub fn run(root: &Path, args: &PackageArgs) -> Result<ExitCode> {
             size as f64 / 1024.0,
             files.len()
         ));
-        unpacked.insert(expected.name, (version.to_owned(), dir));
+        unpacked.insert(expected.name, (version.to_owned(), dir, files));
     }
 
-    let (sdk_version, sdk_dir) = &unpacked[SDK];
-    let (sim_version, sim_dir) = &unpacked[SIM];
-    let (_, cli_dir) = &unpacked[CLI];
+    let (sdk_version, sdk_dir, _) = &unpacked[SDK];
+    let (sim_version, sim_dir, _) = &unpacked[SIM];
+    let (_, cli_dir, _) = &unpacked[CLI];
     write_consumer(
         &workspace,
         ConsumerDeps {
@@ -263,6 +262,19 @@ pub fn run(root: &Path, args: &PackageArgs) -> Result<ExitCode> {
     run_sim_help(&bin(SIM), &workspace)?;
     println!("{SIM} --help: ok");
 
+    step("the builds left the packaged sources as they were");
+    for (name, (_, dir, before)) in &unpacked {
+        let after = list_files(dir)?;
+        if &after != before {
+            let added: Vec<_> = after.iter().filter(|f| !before.contains(f)).collect();
+            let removed: Vec<_> = before.iter().filter(|f| !after.contains(f)).collect();
+            bail!(
+                "building {name} changed its sources (added {added:?}, removed {removed:?}): \
+                 a build script must write only to OUT_DIR"
+            );
+        }
+    }
+
     if args.keep {
         println!(
             "package-check: scratch directory kept at {}",
@@ -294,37 +306,6 @@ fn scratch_dir(root: &Path) -> PathBuf {
         "lowcodeapi-runwayml-package-check-{:016x}",
         hasher.finish()
     ))
-}
-
-/// Copies of our crates that an earlier `cargo package` unpacked from its temporary local
-/// registry into `$CARGO_HOME/registry/src/` (crates.io's own directories are left alone: our
-/// versions there would be real releases).
-fn stale_unpacked_copies(metadata: &Metadata) -> Result<Vec<PathBuf>> {
-    let home = match std::env::var_os("CARGO_HOME") {
-        Some(home) => PathBuf::from(home),
-        None => match std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE")) {
-            Some(home) => Path::new(&home).join(".cargo"),
-            None => return Ok(Vec::new()),
-        },
-    };
-    let Ok(registries) = fs::read_dir(home.join("registry/src")) else {
-        return Ok(Vec::new());
-    };
-    let mut stale = Vec::new();
-    for registry in registries {
-        let registry = registry?.path();
-        let name = registry.file_name().unwrap_or_default().to_string_lossy();
-        if name.contains("crates.io") {
-            continue;
-        }
-        for crate_name in PUBLISHED {
-            let copy = registry.join(format!("{crate_name}-{}", metadata.version(crate_name)?));
-            if copy.is_dir() {
-                stale.push(copy);
-            }
-        }
-    }
-    Ok(stale)
 }
 
 /// The license copies (under [`CRATE_DIRS`]) that are missing or differ from the root files.
@@ -444,7 +425,9 @@ fn unpack(file: &Path, into: &Path) -> Result<PathBuf> {
         .and_then(|n| n.strip_suffix(".crate"))
         .context("a .crate file name")?;
     let mut tar = Command::new("tar");
-    tar.arg("-xzf").arg(file).arg("-C").arg(into);
+    // `-m`: the files get the time of unpacking, not the fixed time cargo stores in a .crate;
+    // otherwise cargo would take a previous run's build of the same path for up to date.
+    tar.arg("-xzmf").arg(file).arg("-C").arg(into);
     run_command(&mut tar, &format!("tar -xzf {}", file.display()))?;
     let dir = into.join(stem);
     if !dir.join("Cargo.toml").is_file() {
