@@ -173,6 +173,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     url_format: UrlFormat,
     max_concurrent_requests: usize,
+    max_response_bytes: usize,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -194,6 +195,7 @@ impl fmt::Debug for ClientBuilder {
             .field("retry", &self.retry)
             .field("url_format", &self.url_format)
             .field("max_concurrent_requests", &self.max_concurrent_requests)
+            .field("max_response_bytes", &self.max_response_bytes)
             .finish()
     }
 }
@@ -210,6 +212,7 @@ impl Default for ClientBuilder {
             retry: RetryPolicy::default(),
             url_format: UrlFormat::Auto,
             max_concurrent_requests: 32,
+            max_response_bytes: crate::transport::DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 }
@@ -229,6 +232,12 @@ impl ClientBuilder {
 
     /// Use this `reqwest::Client` (its own timeouts and TLS settings apply; the request timeout
     /// is still set on every request).
+    ///
+    /// Its redirect policy applies too, before this crate sees the answer: build it with
+    /// `reqwest::redirect::Policy::none()`. Then redirects are handled as on a client built here
+    /// (same origin only, never for a create, at most 5). With a policy that follows redirects,
+    /// an answer that ended on another origin than the base URL's is refused, but the request
+    /// (with the token in its query, and a create's body) has already been sent there.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -272,6 +281,24 @@ impl ClientBuilder {
         self
     }
 
+    /// The largest response body read, counted after decompression; default 8 MiB (a Runway
+    /// answer is a few KiB). Past it the read stops at once and the call fails with
+    /// [`TransportKind::ResponseTooLarge`], not retried: a broken proxy or a decompression bomb
+    /// costs at most this much memory per request in flight.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::Client;
+    /// let client = Client::builder()
+    ///     .api_token("at_example")
+    ///     .max_response_bytes(1024 * 1024)
+    ///     .build()?;
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
+        self
+    }
+
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<Client, Error> {
         use secrecy::ExposeSecret;
@@ -284,6 +311,7 @@ impl ClientBuilder {
             return Err(Error::config("the API token is empty"));
         }
         let base_url = normalize_base_url(&self.base_url, Some(token.expose_secret()))?;
+        let foreign_client = self.http.is_some();
         let http = match self.http {
             Some(http) => http,
             None => reqwest::Client::builder()
@@ -292,20 +320,25 @@ impl ClientBuilder {
                         .map_err(|e| Error::config(format!("cannot set up TLS (rustls): {e}")))?,
                 )
                 .user_agent(USER_AGENT)
+                // Redirects are the transport's to judge (same origin, never a create).
+                .redirect(reqwest::redirect::Policy::none())
                 .connect_timeout(self.connect_timeout)
-                .timeout(self.request_timeout)
                 .build()
                 .map_err(|e| {
                     Error::config(format!("cannot build the HTTP client: {}", e.without_url()))
                 })?,
         };
-        let transport = Transport::new(
+        let transport = Transport::new(crate::transport::Settings {
             token,
-            self.retry,
-            self.request_timeout,
-            self.url_format,
-            self.max_concurrent_requests,
-        );
+            base_url: url::Url::parse(&base_url)
+                .map_err(|e| Error::config(format!("the base URL cannot be used: {e}")))?,
+            retry: self.retry,
+            request_timeout: self.request_timeout,
+            url_format: self.url_format,
+            max_concurrent_requests: self.max_concurrent_requests,
+            max_response_bytes: self.max_response_bytes,
+            foreign_client,
+        });
         Ok(Client {
             raw: generated::Client::new_with_client(&base_url, http, transport),
             cancel_timeout: self.cancel_timeout,
@@ -473,7 +506,10 @@ impl Client {
             // Seen a moment ago, gone now: an earlier attempt whose answer was lost (the transport
             // retries a DELETE whose connection failed) or another client removed it.
             Err(e) if e.is_not_found() => Ok(CancelOutcome::ConfirmedAfterTimeout { was }),
-            Err(e @ Error::Transport(_)) if !matches!(&e, Error::Transport(t) if t.kind == TransportKind::Connect) =>
+            // Not sent (no connection), or not followed (a refused redirect): nothing to check.
+            Err(e @ Error::Transport(_))
+                if !matches!(&e, Error::Transport(t)
+                    if matches!(t.kind, TransportKind::Connect | TransportKind::RedirectRefused)) =>
             {
                 tracing::info!(task = %id, "cancel got no answer; checking the task");
                 let reason = one_line(&e.with_task_id(id).to_string());
@@ -690,6 +726,14 @@ impl Client {
 }
 
 fn transport_error(operation: &'static str, error: &reqwest::Error, token: Option<&str>) -> Error {
+    if let Some(refused) = crate::transport::Refused::find(error) {
+        return Error::Transport(Box::new(TransportError {
+            operation,
+            kind: refused.kind,
+            message: redact(&refused.message, token),
+            task_id: None,
+        }));
+    }
     // A connect timeout is a connect failure: nothing was sent.
     let kind = if error.is_connect() {
         TransportKind::Connect

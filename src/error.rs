@@ -135,7 +135,7 @@ impl Error {
         }
         match self {
             Self::Api(e) => matches!(e.status, 429 | 502 | 503 | 504),
-            Self::Transport(_) => true,
+            Self::Transport(e) => !e.kind.is_refusal(),
             _ => false,
         }
     }
@@ -344,6 +344,23 @@ pub enum TransportKind {
     Timeout,
     /// Anything else: reset connections, broken bodies, TLS failures.
     Other,
+    /// The answer's body was larger than
+    /// [`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes) once
+    /// decompressed: reading stopped at the limit. Not retryable: the same server would send it
+    /// again. A create that gets this answer was processed, and may have created its task.
+    ResponseTooLarge,
+    /// The server redirected the request where this client does not follow: to another origin
+    /// (scheme, host or port) than the base URL's, for a create, or past the bound on redirects.
+    /// Nothing was sent to the redirect's target. Not retryable; the message says where it
+    /// pointed (without its query).
+    RedirectRefused,
+}
+
+impl TransportKind {
+    /// This client refused the answer (too large, or a redirect it does not follow).
+    fn is_refusal(self) -> bool {
+        matches!(self, Self::ResponseTooLarge | Self::RedirectRefused)
+    }
 }
 
 /// A request that did not complete.
@@ -361,9 +378,14 @@ pub struct TransportError {
 }
 
 impl TransportError {
-    /// A create whose request may have been sent: anything but a failure to connect.
+    /// A create whose request may have been sent and processed: anything but a failure to
+    /// connect, or a redirect that was refused (the server answered "not here").
     fn may_have_created_task(&self) -> bool {
-        self.operation == "image_to_video" && self.kind != TransportKind::Connect
+        self.operation == "image_to_video"
+            && !matches!(
+                self.kind,
+                TransportKind::Connect | TransportKind::RedirectRefused
+            )
     }
 }
 
@@ -373,6 +395,8 @@ impl fmt::Display for TransportError {
             TransportKind::Connect => "could not connect",
             TransportKind::Timeout => "timed out",
             TransportKind::Other => "failed in transit",
+            TransportKind::ResponseTooLarge => "refused the answer",
+            TransportKind::RedirectRefused => "was redirected",
         };
         write!(f, "{} {what}", self.operation)?;
         if let Some(id) = &self.task_id {
