@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 mod client;
+pub mod download;
 pub mod envelope;
 mod error;
 mod format;
@@ -18,6 +19,10 @@ mod transport;
 mod wait;
 
 pub use client::{BASE_URL_ENV, CancelOutcome, Client, ClientBuilder, DEFAULT_BASE_URL, TOKEN_ENV};
+pub use download::{
+    Download, DownloadError, DownloadErrorKind, DownloadProgress, DownloadSource, Downloaded,
+    Location, SavedOutput,
+};
 pub use envelope::Dialect;
 pub use error::{ApiError, DecodeError, Error, Issue, TransportError, TransportKind};
 pub use format::{UrlFormat, UrlFormatState};
