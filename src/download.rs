@@ -62,6 +62,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest silence between two reads of a body before the attempt is abandoned (and
 /// resumed). There is no limit on the whole download: a large video on a slow line takes time.
 const READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// The most bytes a file write holds in memory at once.
+const FILE_BUFFER: usize = 256 * 1024;
 /// A link that expires within this margin is refreshed before it is used.
 const EXPIRY_MARGIN: u64 = 5;
 /// The part size of object-store uploads (S3's minimum part size).
@@ -1112,6 +1114,10 @@ impl FileSink {
             .open(&temp)
             .await
             .map_err(|e| io_error(id, index, &e).with_path(&temp))?;
+        let mut file = file;
+        // tokio copies each write into a buffer of up to 2 MiB by default; a smaller one keeps
+        // many concurrent downloads light, and costs nothing in throughput.
+        file.set_max_buf_size(FILE_BUFFER);
         Ok(FileSink {
             file: Some(file),
             temp,

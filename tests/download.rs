@@ -329,12 +329,7 @@ async fn a_task_that_is_gone_is_named_in_the_error() {
     assert!(error.to_string().contains(TASK), "{error}");
     assert!(dir.names().is_empty());
     // By id: the same.
-    let error = expect_err(
-        api_client(&server)
-            .download(task_id())
-            .to(dir.path())
-            .await,
-    );
+    let error = expect_err(api_client(&server).download(task_id()).to(dir.path()).await);
     assert!(matches!(error, Error::TaskGone { .. }), "{error:?}");
     assert_eq!(get.calls_async().await, 2);
 }
