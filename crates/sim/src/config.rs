@@ -52,8 +52,15 @@ pub enum UrlFormat {
 
 /// Which URL formats the simulator routes. A format that is off answers the routing miss
 /// `404 {"message":"Not Found"}`, with no token check, like the self-hosted server does for the
-/// New Format. (With only the New Format, `/v1/tasks/id` without an `id` query parameter is a
-/// New Format request for a task called `id`.)
+/// New Format.
+///
+/// A task called `id` collides with the Old Format route: wherever the Old Format is routed, the
+/// New Format path `/v1/tasks/id` (`/v1/tasks/ID` too in the self-hosted dialect, which ignores
+/// case) *is* the Old Format route. Without an `id` query parameter the proxy then asks Runway for
+/// `/v1/tasks/null`, and the client gets Runway's 404 in the dialect's envelope (with
+/// `provider`), not the routing miss; the request is logged with format
+/// [`UrlFormat::Old`] and no task id. Only with [`UrlFormats::NewOnly`] is it a New Format request
+/// for a task called `id`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum UrlFormats {
     /// Only `/v1/tasks/{id}`.

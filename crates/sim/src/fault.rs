@@ -20,6 +20,9 @@ pub enum Route {
     Definition,
     /// Anything else, including a switched-off URL format: `404 {"message":"Not Found"}`.
     NotFound,
+    /// `GET`/`HEAD` of an output link on the storage host
+    /// ([`Simulator::storage_url`](crate::Simulator::storage_url)): a download.
+    Output,
     /// Every route: matches any request in [`Simulator::count`](crate::Simulator::count) and
     /// [`Simulator::fault`](crate::Simulator::fault). Never the route of a logged request.
     Any,
@@ -54,6 +57,33 @@ impl Route {
 ///
 /// [`Delay`](Fault::Delay) is of the second family too: the work is done at once, only the
 /// answer is late.
+///
+/// # On downloads ([`Route::Output`])
+///
+/// Faults queued on the storage host's route fire after the link's signature, its expiry and
+/// the task were checked, and shape the download:
+/// - [`DropBodyAfter(n)`](Fault::DropBodyAfter): the right headers, `n` bytes of the body, then
+///   the connection closes (a dropped download, to resume with `Range`);
+/// - [`SlowBody`](Fault::SlowBody): the body in small chunks with a pause between them;
+/// - [`Status(s)`](Fault::Status): status `s` with an S3-style XML error body (e.g. 503);
+///   [`Html(s)`](Fault::Html): an HTML error page;
+///   [`RateLimited`](Fault::RateLimited): `503 SlowDown` with `Retry-After`;
+///   [`UpstreamText`](Fault::UpstreamText): that status and text;
+///   [`UpstreamUnreachable`](Fault::UpstreamUnreachable): `502`;
+/// - [`LengthOver(n)`](Fault::LengthOver): a `Content-Length` `n` bytes larger than what is
+///   sent, then the connection closes (a wrong length);
+/// - [`TruncatedBody`](Fault::TruncatedBody): a right `Content-Length`, half the body, then
+///   the connection closes;
+/// - [`ContentType(t)`](Fault::ContentType): the file under another `Content-Type` (e.g.
+///   `text/html`, what a captive portal or an error page looks like);
+/// - [`Delay`](Fault::Delay) (the answer is late), [`DropConnection`](Fault::DropConnection) and
+///   [`DropAfterProcessing`](Fault::DropAfterProcessing) (no answer, the connection closes),
+///   [`Hang`](Fault::Hang) and [`NoContentHang`](Fault::NoContentHang) (no answer ever).
+///
+/// [`MalformedJson`](Fault::MalformedJson) and [`HugeBody`](Fault::HugeBody) do nothing to a
+/// download, and the download faults (`DropBodyAfter`, `SlowBody`, `LengthOver`,
+/// `ContentType`) do nothing on the API routes. A fault queued on [`Route::Any`] fires on
+/// downloads too.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Fault {
@@ -116,6 +146,22 @@ pub enum Fault {
         /// The minimum size of the body.
         bytes: usize,
     },
+    /// Downloads only: the right status and headers, then this many bytes of the body, then the
+    /// connection closes.
+    DropBodyAfter(u64),
+    /// Downloads only: the body in chunks of `chunk` bytes (1 to 65536), with `delay` (real
+    /// time) before each chunk after the first.
+    SlowBody {
+        /// Bytes per chunk.
+        chunk: usize,
+        /// The pause between chunks.
+        delay: Duration,
+    },
+    /// Downloads only: `Content-Length` announces this many bytes more than the body has; the
+    /// whole body is sent, then the connection closes.
+    LengthOver(u64),
+    /// Downloads only: the file is served with this `Content-Type` instead of `video/mp4`.
+    ContentType(String),
 }
 
 impl Fault {

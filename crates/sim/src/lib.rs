@@ -85,6 +85,9 @@
 //!   `retry-after` on a 429), so bodies are deterministic.
 //! - A request body is parsed only under a JSON `Content-Type` (as `express.json()` does);
 //!   otherwise it reads as `{}`.
+//! - `DELETE` of a task that is `PENDING`, `THROTTLED` or `RUNNING` cancels it; of a finished task
+//!   deletes it ([`Removal`]); either way a later `GET` answers Runway's 404
+//!   `{"error":"Task not found"}`, as does a `DELETE` of an unknown or already removed id.
 //! - Runway's `HEAD` check of `https://` prompt images is not simulated (no network).
 
 #![warn(missing_docs)]
@@ -95,9 +98,11 @@ mod json;
 mod log;
 mod server;
 mod state;
+mod storage;
 mod task;
 mod util;
 mod validate;
+pub mod video;
 mod wire;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -111,6 +116,7 @@ use tokio::sync::{oneshot, watch};
 pub use config::{Dialect, HostedDelete, Timeline, UrlFormat, UrlFormats};
 pub use fault::{Fault, FaultHandle, Route};
 pub use log::LoggedRequest;
+pub use storage::DEFAULT_OUTPUT_LINK_TTL;
 pub use task::{Outcome, Removal, TaskInfo};
 
 use fault::FaultRule;
@@ -123,6 +129,13 @@ pub const DEFAULT_TOKEN: &str = "at_sim_0123456789abcdef";
 /// at `/runwayml/openapi` and `/runwayml/definition` unless replaced with
 /// [`Builder::definition`].
 pub const DEFINITION: &str = include_str!("../assets/runwayml-definition.json");
+
+/// Runway's `error` text for a call without the `X-Runway-Version` header (see
+/// [`Builder::forward_runway_version`]). The words are Runway's as integrators report them;
+/// the final period and the `docUrl` next to it follow Runway's sibling answer for an invalid
+/// version (`"The API version that was provided in the X-Runway-Version header is not valid."`).
+pub const MISSING_VERSION_MESSAGE: &str =
+    "The X-Runway-Version header was not provided in the request.";
 
 /// The models whose create bodies the simulator validates (runway.md, 2026-08).
 /// `gen3a_turbo` is retired: 403 `Model variant gen3a_turbo is not available`.
@@ -149,6 +162,11 @@ pub struct Builder {
     estimated_cost: bool,
     definition: Bytes,
     epoch: Option<SystemTime>,
+    output_link_ttl: Duration,
+    synthetic_output_len: Option<u64>,
+    output_fps: u32,
+    storage_port: u16,
+    forward_runway_version: bool,
 }
 
 impl Default for Builder {
@@ -170,6 +188,11 @@ impl Default for Builder {
             estimated_cost: false,
             definition: Bytes::from_static(DEFINITION.as_bytes()),
             epoch: None,
+            output_link_ttl: DEFAULT_OUTPUT_LINK_TTL,
+            synthetic_output_len: None,
+            output_fps: video::DEFAULT_FPS,
+            storage_port: 0,
+            forward_runway_version: true,
         }
     }
 }
@@ -284,6 +307,67 @@ impl Builder {
         self
     }
 
+    /// How long the output links of a `SUCCEEDED` task stay valid, in simulated time from the
+    /// `GET` that issued them. Default [`DEFAULT_OUTPUT_LINK_TTL`] (24 h). With a
+    /// [`manual_clock`](Builder::manual_clock), [`Simulator::advance`] past it makes links
+    /// expire (`403`), and the next `GET` of the task issues fresh ones.
+    pub fn output_link_ttl(mut self, ttl: Duration) -> Self {
+        self.output_link_ttl = ttl;
+        self
+    }
+
+    /// Serves every output as `len` bytes of deterministic filler (`Content-Type: video/mp4`,
+    /// streamed, never held in memory) instead of a real video: for benchmarks of large
+    /// downloads. Byte `i` is the same in every download, so resumed downloads can be checked.
+    pub fn synthetic_output_len(mut self, len: u64) -> Self {
+        self.synthetic_output_len = Some(len);
+        self
+    }
+
+    /// Frames per second of output videos (1 to 120). Default [`video::DEFAULT_FPS`] (24).
+    pub fn output_fps(mut self, fps: u32) -> Self {
+        self.output_fps = fps;
+        self
+    }
+
+    /// The port of the storage host on 127.0.0.1. Default 0: any free port.
+    pub fn storage_port(mut self, port: u16) -> Self {
+        self.storage_port = port;
+        self
+    }
+
+    /// Whether the simulated LowCodeAPI sends Runway the `X-Runway-Version` header Runway
+    /// requires. Default `true`. With `false`, it behaves like LowCodeAPI's open-source server,
+    /// which sends Runway no version header: every call that reaches Runway (create, get,
+    /// delete) gets Runway's `400`, in the dialect's error envelope, and nothing changes (no task
+    /// is made or removed). Runway's body is
+    /// `{"error":"The X-Runway-Version header was not provided in the request.","docUrl":"https://docs.dev.runwayml.com/api"}`
+    /// ([`MISSING_VERSION_MESSAGE`]). Token checks, routing misses, the documents and
+    /// [faults](Fault) that stand for an answer from before Runway are unchanged.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lowcodeapi_runwayml_sim::{DEFAULT_TOKEN, Dialect, Simulator};
+    /// let sim = Simulator::builder()
+    ///     .dialect(Dialect::SelfHosted)
+    ///     .forward_runway_version(false)
+    ///     .start()
+    ///     .await?;
+    /// let url = sim.url(&format!("/v1/tasks/id?id=x&api_token={DEFAULT_TOKEN}"));
+    /// let answer = reqwest::Client::builder().no_proxy().build()?.get(&url).send().await?;
+    /// assert_eq!(answer.status(), 400);
+    /// let body: serde_json::Value = answer.json().await?;
+    /// assert_eq!(body["provider"], "runwayml");
+    /// assert_eq!(body["error"]["error"], lowcodeapi_runwayml_sim::MISSING_VERSION_MESSAGE);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn forward_runway_version(mut self, forward: bool) -> Self {
+        self.forward_runway_version = forward;
+        self
+    }
+
     fn into_parts(self) -> (Arc<Shared>, u16) {
         let seed = self.seed.unwrap_or_else(util::random_seed);
         let mut tokens = self.tokens;
@@ -301,6 +385,13 @@ impl Builder {
             estimated_cost: self.estimated_cost,
             definition: self.definition,
             epoch: self.epoch.unwrap_or_else(SystemTime::now),
+            outputs: storage::Outputs::new(
+                seed,
+                self.output_link_ttl,
+                self.synthetic_output_len,
+                self.output_fps,
+            ),
+            forward_runway_version: self.forward_runway_version,
         };
         let clock = Clock::new(self.time_scale, self.manual_clock);
         let state = State::new(
@@ -321,22 +412,41 @@ impl Builder {
                 "Simulator::start needs a Tokio runtime; use start_blocking outside one",
             ));
         }
+        let storage_port = self.storage_port;
         let (shared, port) = self.into_parts();
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
         let addr = listener.local_addr()?;
+        let storage = TcpListener::bind((Ipv4Addr::LOCALHOST, storage_port)).await?;
+        shared
+            .config
+            .outputs
+            .set_base_url(format!("http://{}", storage.local_addr()?));
         let (stop_tx, stop_rx) = watch::channel(());
         let (done_tx, done_rx) = oneshot::channel();
-        tokio::spawn(server::serve(listener, shared.clone(), stop_rx, done_tx));
+        tokio::spawn(serve_both(
+            listener,
+            storage,
+            shared.clone(),
+            stop_rx,
+            done_tx,
+        ));
         Ok(Simulator::new(shared, addr, stop_tx, done_rx))
     }
 
     /// Starts the simulator on a background thread with its own Tokio runtime: for code that
     /// has no runtime (or must not share one, like benchmarks timing a client).
     pub fn start_blocking(self) -> std::io::Result<Simulator> {
+        let storage_port = self.storage_port;
         let (shared, port) = self.into_parts();
         let std_listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))?;
         std_listener.set_nonblocking(true)?;
         let addr = std_listener.local_addr()?;
+        let std_storage = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, storage_port))?;
+        std_storage.set_nonblocking(true)?;
+        shared
+            .config
+            .outputs
+            .set_base_url(format!("http://{}", std_storage.local_addr()?));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("lowcodeapi-runwayml-sim")
@@ -349,13 +459,33 @@ impl Builder {
             .name("lowcodeapi-runwayml-sim".into())
             .spawn(move || {
                 runtime.block_on(async move {
-                    if let Ok(listener) = TcpListener::from_std(std_listener) {
-                        server::serve(listener, server_shared, stop_rx, done_tx).await;
+                    if let (Ok(listener), Ok(storage)) = (
+                        TcpListener::from_std(std_listener),
+                        TcpListener::from_std(std_storage),
+                    ) {
+                        serve_both(listener, storage, server_shared, stop_rx, done_tx).await;
                     }
                 });
             })?;
         Ok(Simulator::new(shared, addr, stop_tx, done_rx))
     }
+}
+
+/// Serves the API and the storage host until `stop` fires; then reports on `done`.
+async fn serve_both(
+    api: TcpListener,
+    storage: TcpListener,
+    shared: Arc<Shared>,
+    stop: watch::Receiver<()>,
+    done: oneshot::Sender<()>,
+) {
+    let (api_done, api_stopped) = oneshot::channel();
+    tokio::join!(
+        server::serve(api, shared.clone(), stop.clone(), api_done),
+        storage::serve(storage, shared, stop),
+    );
+    let _ = api_stopped.await;
+    let _ = done.send(());
 }
 
 /// A running simulator. Shuts down when dropped (or with [`shutdown`](Simulator::shutdown)).
@@ -415,6 +545,13 @@ impl Simulator {
     /// The socket address served.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The storage host's base URL, `http://127.0.0.1:PORT`: another origin than
+    /// [`base_url`](Simulator::base_url), where the output links of `SUCCEEDED` tasks point
+    /// (`/outputs/<task-id>/0.mp4?_jwt=…`). Its requests are logged with [`Route::Output`].
+    pub fn storage_url(&self) -> &str {
+        self.shared.config.outputs.base_url()
     }
 
     /// `base_url` followed by `path_and_query` (which should start with `/`).

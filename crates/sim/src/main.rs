@@ -41,9 +41,18 @@ struct Args {
     /// Simulated seconds a task stays RUNNING.
     #[arg(long, default_value_t = 20.0)]
     running_secs: f64,
-    /// Seed for task ids.
+    /// Seed for task ids (and the key that signs output links).
     #[arg(long)]
     seed: Option<u64>,
+    /// Port of the storage host serving task outputs, on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    storage_port: u16,
+    /// Hours of simulated time an output link stays valid.
+    #[arg(long, default_value_t = 24.0)]
+    output_link_ttl_hours: f64,
+    /// Frames per second of output videos.
+    #[arg(long, default_value_t = 24)]
+    output_fps: u32,
 }
 
 fn secs(s: f64) -> Duration {
@@ -57,6 +66,9 @@ async fn main() -> ExitCode {
         .dialect(args.dialect)
         .port(args.port)
         .time_scale(args.time_scale)
+        .storage_port(args.storage_port)
+        .output_link_ttl(secs(args.output_link_ttl_hours * 3600.0))
+        .output_fps(args.output_fps)
         .task_timeline(Timeline {
             pending: secs(args.pending_secs),
             throttled: secs(args.throttled_secs),
@@ -90,6 +102,10 @@ async fn main() -> ExitCode {
     );
     println!("base URL: {}", sim.base_url());
     println!("token:    {DEFAULT_TOKEN}");
+    println!(
+        "storage:  {} (output videos of SUCCEEDED tasks)",
+        sim.storage_url()
+    );
     println!(
         "try:      curl -s -X POST '{}/v1/image_to_video?api_token={DEFAULT_TOKEN}' -H 'content-type: application/json' -d '{{\"model\":\"gen4_turbo\",\"promptImage\":\"https://example.com/a.jpg\",\"ratio\":\"1280:720\"}}'",
         sim.base_url()

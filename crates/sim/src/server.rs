@@ -279,7 +279,9 @@ async fn process(shared: &Shared, index: usize, req: &Req, routed: &Routed) -> A
         return Action::Reply(wire::proxy_error(config, 400, message, None), None);
     }
     match routed.route {
-        Route::NotFound | Route::Any => return Action::Reply(wire::routing_miss(), None),
+        Route::NotFound | Route::Any | Route::Output => {
+            return Action::Reply(wire::routing_miss(), None);
+        }
         Route::OpenApi | Route::Definition => {}
         Route::CreateTask | Route::GetTask | Route::DeleteTask => {
             if let Some(reply) = check_token(config, req) {
@@ -362,6 +364,15 @@ async fn process(shared: &Shared, index: usize, req: &Req, routed: &Routed) -> A
 
 /// Runway's side of the three operations.
 fn runway(shared: &Shared, index: usize, routed: &Routed, body: serde_json::Value) -> Upstream {
+    if !shared.config.forward_runway_version {
+        return Upstream::json(
+            400,
+            J::obj([
+                ("error", J::from(crate::MISSING_VERSION_MESSAGE)),
+                ("docUrl", J::from(DOC_URL)),
+            ]),
+        );
+    }
     match routed.route {
         Route::CreateTask => match validate::validate(&body) {
             Ok(accepted) => Upstream::json(200, shared.create_task(accepted, body, index)),

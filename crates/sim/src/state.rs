@@ -25,6 +25,10 @@ pub(crate) struct Config {
     pub(crate) estimated_cost: bool,
     pub(crate) definition: Bytes,
     pub(crate) epoch: SystemTime,
+    /// The storage host: link signing, and the videos it made.
+    pub(crate) outputs: crate::storage::Outputs,
+    /// Whether Runway gets `X-Runway-Version` (else it answers 400 to every call).
+    pub(crate) forward_runway_version: bool,
 }
 
 /// Simulated time: scaled real time, or a manual clock, plus whatever tests advanced it by.
@@ -241,7 +245,12 @@ impl Shared {
             if task.removed.is_some() {
                 return None;
             }
-            Some(task.to_j(now, self.config.epoch, self.config.estimated_cost))
+            Some(task.to_j(
+                now,
+                self.config.epoch,
+                self.config.estimated_cost,
+                &self.config.outputs,
+            ))
         })
     }
 

@@ -15,7 +15,9 @@ use crate::util::rfc3339;
 /// by default).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Outcome {
-    /// `SUCCEEDED` with `output: ["https://sim.invalid/outputs/<id>/0.mp4"]` and
+    /// `SUCCEEDED` with `output: ["http://127.0.0.1:<storage-port>/outputs/<id>/0.mp4?_jwt=…"]`
+    /// (a fresh signed link to a real video on every `GET`; see
+    /// [`Simulator::storage_url`](crate::Simulator::storage_url)) and
     /// `cost: {"credits": <per-model rate × duration>}`.
     #[default]
     Succeed,
@@ -176,7 +178,13 @@ impl Task {
     }
 
     /// Runway's task object at `now`.
-    pub(crate) fn to_j(&self, now: Duration, epoch: SystemTime, estimated_cost: bool) -> J {
+    pub(crate) fn to_j(
+        &self,
+        now: Duration,
+        epoch: SystemTime,
+        estimated_cost: bool,
+        outputs: &crate::storage::Outputs,
+    ) -> J {
         let created_at = rfc3339(epoch.checked_add(self.created).unwrap_or(epoch));
         let mut j = J::obj([("id", J::from(&self.id))]);
         let estimate = || J::obj([("credits", J::from(self.credits))]);
@@ -197,13 +205,8 @@ impl Task {
             }
             Phase::Done => match &self.outcome {
                 Outcome::Succeed => {
-                    j.push(
-                        "output",
-                        J::Arr(vec![J::from(format!(
-                            "https://sim.invalid/outputs/{}/0.mp4",
-                            self.id
-                        ))]),
-                    );
+                    let links = outputs.links(&self.id, epoch, now);
+                    j.push("output", J::Arr(links.into_iter().map(J::from).collect()));
                     j.push("cost", J::obj([("credits", J::from(self.credits))]));
                 }
                 Outcome::Fail { code, failure } => {

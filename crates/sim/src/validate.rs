@@ -251,6 +251,14 @@ pub(crate) fn model_names() -> impl Iterator<Item = &'static str> {
     MODELS.iter().map(|m| m.name)
 }
 
+/// The duration a model's videos have when a create does not say.
+pub(crate) fn default_duration(model: &str) -> Option<u64> {
+    MODELS
+        .iter()
+        .find(|m| m.name == model)
+        .map(|m| m.default_duration)
+}
+
 /// Validates a create body as Runway would.
 pub(crate) fn validate(body: &Value) -> Result<Accepted, Rejection> {
     let Some(obj) = body.as_object() else {

@@ -38,7 +38,7 @@ async fn prints_base_url_and_token_then_serves() {
     let lines: Vec<String> = BufReader::new(stdout)
         .lines()
         .map_while(Result::ok)
-        .take(4)
+        .take(5)
         .collect();
     assert!(
         lines[0].contains("self-hosted dialect, URL formats: old"),
@@ -47,6 +47,20 @@ async fn prints_base_url_and_token_then_serves() {
     let base = lines[1].strip_prefix("base URL: ").expect("base URL line");
     assert!(base.starts_with("http://127.0.0.1:") && base.ends_with("/runwayml"));
     assert_eq!(lines[2], format!("token:    {TOKEN}"));
+    let storage = lines[3]
+        .strip_prefix("storage:  ")
+        .and_then(|l| l.split(' ').next())
+        .expect("storage line");
+    assert!(storage.starts_with("http://127.0.0.1:"), "{lines:?}");
+    assert!(!base.starts_with(storage), "another origin: {lines:?}");
+    // The storage host answers: an unsigned link is refused, in S3's XML.
+    let miss = send("GET", &format!("{storage}/outputs/none/0.mp4"), None).await;
+    assert_eq!(miss.status, 403);
+    assert!(
+        miss.body.contains("<Code>AccessDenied</Code>"),
+        "{}",
+        miss.body
+    );
 
     let id = create(base).await;
     let a = send(

@@ -94,7 +94,8 @@ async fn a_switched_off_format_is_a_routing_miss() {
             (404, r#"{"message":"Not Found"}"#)
         );
     }
-    // Without an `id` parameter, `/v1/tasks/id` names a task called "id".
+    // Without an `id` parameter, `/v1/tasks/id` is still the Old Format route: Runway is asked
+    // for `/v1/tasks/null` and answers 404.
     let a = send(
         "GET",
         &sim.url(&format!("/v1/tasks/id?api_token={TOKEN}")),

@@ -74,10 +74,16 @@ async fn pending_throttled_running_succeeded() {
     assert_eq!(last, 0.9);
     sim.advance(secs(1));
     let (_, j) = get(&sim, &id).await;
+    // One signed link to the storage host (tests/outputs.rs downloads it).
+    let link = j["output"][0].as_str().unwrap_or_default();
+    assert!(
+        link.starts_with(&format!("{}/outputs/{id}/0.mp4?_jwt=", sim.storage_url())),
+        "{j}"
+    );
     assert_eq!(
         j,
         json!({"id": id, "status": "SUCCEEDED", "createdAt": CREATED_AT,
-               "output": [format!("https://sim.invalid/outputs/{id}/0.mp4")],
+               "output": [link],
                "cost": {"credits": 50}})
     );
     let info = sim.task(&id).unwrap();

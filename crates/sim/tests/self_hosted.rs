@@ -156,10 +156,20 @@ async fn create_get_delete_in_the_old_format() {
 
     sim.advance(Duration::from_secs(15));
     let a = send("GET", &get, None).await;
+    // One signed link to the storage host (tests/outputs.rs downloads it).
+    let output = a.json()["result"]["output"][0]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        output.starts_with(&format!("{}/outputs/{id}/0.mp4?_jwt=", sim.storage_url())),
+        "{}",
+        a.body
+    );
     assert_eq!(
         a.body,
         format!(
-            r#"{{"message":"Request completed","provider":"runwayml","result":{{"id":"{id}","status":"SUCCEEDED","createdAt":"{CREATED_AT}","output":["https://sim.invalid/outputs/{id}/0.mp4"],"cost":{{"credits":50}}}},"response_headers":{HEADERS_JSON}}}"#
+            r#"{{"message":"Request completed","provider":"runwayml","result":{{"id":"{id}","status":"SUCCEEDED","createdAt":"{CREATED_AT}","output":["{output}"],"cost":{{"credits":50}}}},"response_headers":{HEADERS_JSON}}}"#
         )
     );
 
