@@ -224,6 +224,9 @@ async fn a_body_that_keeps_ending_short_fails_and_leaves_nothing() {
     assert_eq!(e.kind, DownloadErrorKind::Transport, "{error}");
     assert_eq!(e.output, Some(0));
     assert!(error.to_string().contains(TASK), "{error}");
+    // The transport error's message names the host and path, never the signed query.
+    let shown = format!("{error} {error:?}");
+    assert!(!shown.contains("_jwt") && !shown.contains("sig"), "{shown}");
     // First attempt, then 3 retries without progress.
     assert_eq!(storage.requests().len(), 4);
     assert!(dir.names().is_empty(), "{:?}", dir.names());
@@ -473,6 +476,15 @@ async fn an_object_store_receives_the_stream_and_resumes_after_a_drop() {
     assert_eq!(stored.len(), 12 * 1024 * 1024);
     assert_eq!(saved.sha256, object_sha256(12 * 1024 * 1024));
     assert!(storage.requests()[1].header("range").is_some());
+}
+
+#[test]
+fn downloads_can_be_spawned() {
+    fn send<T: Send>(_: &T) {}
+    let client = offline_client();
+    let task = succeeded(vec![]);
+    send(&client.download(&task).to("x"));
+    send(&client.download(&task).to_writer(&mut Vec::new()));
 }
 
 #[tokio::test]
