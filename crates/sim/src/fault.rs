@@ -45,7 +45,8 @@ impl Route {
 /// - the request never reaches Runway, nothing changes: [`RateLimited`](Fault::RateLimited),
 ///   [`Status`](Fault::Status), [`Html`](Fault::Html), [`UpstreamText`](Fault::UpstreamText),
 ///   [`UpstreamUnreachable`](Fault::UpstreamUnreachable), [`DropConnection`](Fault::DropConnection),
-///   [`Hang`](Fault::Hang);
+///   [`Hang`](Fault::Hang), and the hostile-server answers [`GzipBomb`](Fault::GzipBomb),
+///   [`OversizeBody`](Fault::OversizeBody) and [`CrossOriginRedirect`](Fault::CrossOriginRedirect);
 /// - Runway did the work (a create made a task, a delete cancelled it) and only the answer is
 ///   lost or damaged: [`DropAfterProcessing`](Fault::DropAfterProcessing),
 ///   [`NoContentHang`](Fault::NoContentHang), [`MalformedJson`](Fault::MalformedJson),
@@ -146,6 +147,43 @@ pub enum Fault {
         /// The minimum size of the body.
         bytes: usize,
     },
+    /// A decompression bomb: answers `status` with `Content-Type: application/json`,
+    /// `Content-Encoding: gzip` (whatever the request's `Accept-Encoding`) and a gzip body of
+    /// about 1 MiB that inflates to 1 GiB of zero bytes
+    /// ([`GZIP_BOMB_DECODED_BYTES`](crate::GZIP_BOMB_DECODED_BYTES)), with a valid checksum.
+    /// No envelope; nothing reaches Runway. The body is made once per process, on first use
+    /// (well under a second), and shared. [`Fault::gzip_bomb`] makes the `200` one.
+    GzipBomb {
+        /// The status answered (clamped to `200..=599`).
+        status: u16,
+    },
+    /// An oversize plain body: answers `status` with `Content-Type: application/json` and a
+    /// body of exactly `bytes` bytes (at least 14), `{"padding":"xxx…"}`, streamed in 64 KiB
+    /// pieces from one static buffer, so the simulator's memory does not grow with it (any
+    /// size up to `u64::MAX` works). With `content_length` the size is announced in
+    /// `Content-Length` (a client can refuse it before reading); without it the body is
+    /// chunked and a client only finds out by counting. No envelope; nothing reaches Runway.
+    /// [`Fault::oversize_body`] makes the `200`, `Content-Length` one.
+    OversizeBody {
+        /// The status answered (clamped to `200..=599`).
+        status: u16,
+        /// The body's size.
+        bytes: u64,
+        /// Whether `Content-Length` announces it (else `Transfer-Encoding: chunked`).
+        content_length: bool,
+    },
+    /// A redirect to another origin: answers `status` (a 3xx; anything else becomes `307`)
+    /// with an empty body and `Location` pointing at the same path and query, token included,
+    /// on the simulator's [other origin](crate::Simulator::other_origin) (same host, another
+    /// port, so another origin). A client that follows it hands the request and the
+    /// `api_token` to that listener, whose own log shows it; a client that refuses it leaves
+    /// that log empty. Nothing reaches Runway. For `307`/`308` a follower must re-send the
+    /// method and body (a create `POST` would create there). [`Fault::cross_origin_redirect`]
+    /// makes the `307` one.
+    CrossOriginRedirect {
+        /// The redirect status: `301`, `302`, `303`, `307` or `308`.
+        status: u16,
+    },
     /// Downloads only: the right status and headers, then this many bytes of the body, then the
     /// connection closes.
     DropBodyAfter(u64),
@@ -165,6 +203,25 @@ pub enum Fault {
 }
 
 impl Fault {
+    /// [`Fault::GzipBomb`] answering `200`.
+    pub fn gzip_bomb() -> Fault {
+        Fault::GzipBomb { status: 200 }
+    }
+
+    /// [`Fault::OversizeBody`] answering `200` with `bytes` bytes announced in `Content-Length`.
+    pub fn oversize_body(bytes: u64) -> Fault {
+        Fault::OversizeBody {
+            status: 200,
+            bytes,
+            content_length: true,
+        }
+    }
+
+    /// [`Fault::CrossOriginRedirect`] with status `307` (method and body kept).
+    pub fn cross_origin_redirect() -> Fault {
+        Fault::CrossOriginRedirect { status: 307 }
+    }
+
     /// Whether the request is processed (state changes) before the fault shapes the answer.
     pub fn processes_request(&self) -> bool {
         matches!(

@@ -15,7 +15,9 @@
 //! - the OpenAPI document LowCodeAPI serves, at `/runwayml/openapi` and `/runwayml/definition`;
 //! - [faults](Fault) on demand, per [route](Route), counted: 429 with `Retry-After` as each
 //!   dialect sends it, 5xx in JSON or HTML, slow answers, dropped connections, the self-hosted
-//!   `DELETE` that never answers, malformed, truncated and multi-megabyte bodies.
+//!   `DELETE` that never answers, malformed, truncated and multi-megabyte bodies; and a hostile
+//!   server's answers: a gzip bomb, an oversize streamed body, a redirect to
+//!   [another origin](Simulator::other_origin) that logs what reaches it.
 //!
 //! It depends on nothing but the wire, not on the SDK, so it catches the SDK's mistakes. Every
 //! request is [logged](Simulator::requests) and every task [kept](Simulator::tasks) for
@@ -92,10 +94,11 @@
 
 #![warn(missing_docs)]
 
+mod bomb;
 mod config;
 mod fault;
-mod json;
 mod log;
+mod other;
 mod server;
 mod state;
 mod storage;
@@ -113,9 +116,11 @@ use bytes::Bytes;
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 
+pub use bomb::GZIP_BOMB_DECODED_BYTES;
 pub use config::{Dialect, HostedDelete, Timeline, UrlFormat, UrlFormats};
 pub use fault::{Fault, FaultHandle, Route};
 pub use log::LoggedRequest;
+pub use other::OtherOrigin;
 pub use storage::DEFAULT_OUTPUT_LINK_TTL;
 pub use task::{Outcome, Removal, TaskInfo};
 
@@ -368,7 +373,7 @@ impl Builder {
         self
     }
 
-    fn into_parts(self) -> (Arc<Shared>, u16) {
+    fn into_parts(self, other_origin: SocketAddr) -> (Arc<Shared>, u16) {
         let seed = self.seed.unwrap_or_else(util::random_seed);
         let mut tokens = self.tokens;
         if self.default_token {
@@ -392,6 +397,7 @@ impl Builder {
                 self.output_fps,
             ),
             forward_runway_version: self.forward_runway_version,
+            other_origin,
         };
         let clock = Clock::new(self.time_scale, self.manual_clock);
         let state = State::new(
@@ -412,8 +418,10 @@ impl Builder {
                 "Simulator::start needs a Tokio runtime; use start_blocking outside one",
             ));
         }
+        let other_listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let other = OtherOrigin::new(other_listener.local_addr()?);
         let storage_port = self.storage_port;
-        let (shared, port) = self.into_parts();
+        let (shared, port) = self.into_parts(other.addr());
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
         let addr = listener.local_addr()?;
         let storage = TcpListener::bind((Ipv4Addr::LOCALHOST, storage_port)).await?;
@@ -423,6 +431,13 @@ impl Builder {
             .set_base_url(format!("http://{}", storage.local_addr()?));
         let (stop_tx, stop_rx) = watch::channel(());
         let (done_tx, done_rx) = oneshot::channel();
+        let (other_done_tx, other_done_rx) = oneshot::channel();
+        tokio::spawn(other::serve(
+            other_listener,
+            other.clone(),
+            stop_rx.clone(),
+            other_done_tx,
+        ));
         tokio::spawn(serve_both(
             listener,
             storage,
@@ -430,14 +445,23 @@ impl Builder {
             stop_rx,
             done_tx,
         ));
-        Ok(Simulator::new(shared, addr, stop_tx, done_rx))
+        Ok(Simulator::new(
+            shared,
+            addr,
+            stop_tx,
+            [done_rx, other_done_rx],
+            other,
+        ))
     }
 
     /// Starts the simulator on a background thread with its own Tokio runtime: for code that
     /// has no runtime (or must not share one, like benchmarks timing a client).
     pub fn start_blocking(self) -> std::io::Result<Simulator> {
+        let std_other = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+        std_other.set_nonblocking(true)?;
+        let other = OtherOrigin::new(std_other.local_addr()?);
         let storage_port = self.storage_port;
-        let (shared, port) = self.into_parts();
+        let (shared, port) = self.into_parts(other.addr());
         let std_listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))?;
         std_listener.set_nonblocking(true)?;
         let addr = std_listener.local_addr()?;
@@ -454,11 +478,21 @@ impl Builder {
             .build()?;
         let (stop_tx, stop_rx) = watch::channel(());
         let (done_tx, done_rx) = oneshot::channel();
+        let (other_done_tx, other_done_rx) = oneshot::channel();
         let server_shared = shared.clone();
+        let server_other = other.clone();
         std::thread::Builder::new()
             .name("lowcodeapi-runwayml-sim".into())
             .spawn(move || {
                 runtime.block_on(async move {
+                    if let Ok(listener) = TcpListener::from_std(std_other) {
+                        tokio::spawn(other::serve(
+                            listener,
+                            server_other,
+                            stop_rx.clone(),
+                            other_done_tx,
+                        ));
+                    }
                     if let (Ok(listener), Ok(storage)) = (
                         TcpListener::from_std(std_listener),
                         TcpListener::from_std(std_storage),
@@ -467,7 +501,13 @@ impl Builder {
                     }
                 });
             })?;
-        Ok(Simulator::new(shared, addr, stop_tx, done_rx))
+        Ok(Simulator::new(
+            shared,
+            addr,
+            stop_tx,
+            [done_rx, other_done_rx],
+            other,
+        ))
     }
 }
 
@@ -497,7 +537,8 @@ pub struct Simulator {
     addr: SocketAddr,
     base_url: String,
     stop: Option<watch::Sender<()>>,
-    done: Option<oneshot::Receiver<()>>,
+    done: Vec<oneshot::Receiver<()>>,
+    other: OtherOrigin,
 }
 
 impl std::fmt::Debug for Simulator {
@@ -516,14 +557,16 @@ impl Simulator {
         shared: Arc<Shared>,
         addr: SocketAddr,
         stop: watch::Sender<()>,
-        done: oneshot::Receiver<()>,
+        done: [oneshot::Receiver<()>; 2],
+        other: OtherOrigin,
     ) -> Simulator {
         Simulator {
             shared,
             addr,
             base_url: format!("http://{addr}/runwayml"),
             stop: Some(stop),
-            done: Some(done),
+            done: done.into(),
+            other,
         }
     }
 
@@ -557,6 +600,12 @@ impl Simulator {
     /// `base_url` followed by `path_and_query` (which should start with `/`).
     pub fn url(&self, path_and_query: &str) -> String {
         format!("{}{path_and_query}", self.base_url)
+    }
+
+    /// The second listener, another origin, that
+    /// [`Fault::CrossOriginRedirect`] points at, with its own request log.
+    pub fn other_origin(&self) -> &OtherOrigin {
+        &self.other
     }
 
     /// The dialect spoken.
@@ -685,7 +734,7 @@ impl Simulator {
     /// Stops accepting, closes every connection (hanging ones too) and waits until done.
     pub async fn shutdown(mut self) {
         self.stop.take();
-        if let Some(done) = self.done.take() {
+        for done in std::mem::take(&mut self.done) {
             let _ = done.await;
         }
     }

@@ -53,6 +53,10 @@ struct Args {
     /// Frames per second of output videos.
     #[arg(long, default_value_t = 24)]
     output_fps: u32,
+    /// Play a LowCodeAPI that does not send Runway the X-Runway-Version header (as the
+    /// open-source server does): every call that reaches Runway gets Runway's 400.
+    #[arg(long)]
+    no_runway_version: bool,
 }
 
 fn secs(s: f64) -> Duration {
@@ -69,6 +73,7 @@ async fn main() -> ExitCode {
         .storage_port(args.storage_port)
         .output_link_ttl(secs(args.output_link_ttl_hours * 3600.0))
         .output_fps(args.output_fps)
+        .forward_runway_version(!args.no_runway_version)
         .task_timeline(Timeline {
             pending: secs(args.pending_secs),
             throttled: secs(args.throttled_secs),

@@ -1,9 +1,24 @@
 //! The HTTP side: accepting connections, routing, the proxy's checks, faults.
+//!
+//! # Why hyper and `matchit` rather than an axum `Router`
+//!
+//! Several faults act on the connection, not on a response: [`Fault::DropConnection`] closes
+//! the socket without a word, [`Fault::Hang`] never answers, [`Fault::TruncatedBody`] promises a
+//! `Content-Length` and closes half way. That needs the connection in our hands: each one is
+//! served here with hyper's `http1` builder inside a `select!` that can drop it. axum's `serve`
+//! owns the connections; its `Router` could still run as a tower service on such a connection,
+//! but the simulator's routing is not axum-shaped either: the self-hosted dialect matches
+//! ignoring case and a trailing slash, the same path is one route or another depending on the
+//! URL formats switched on and on the query (`/v1/tasks/id` with or without `?id=`), and a
+//! routing miss must not reach the token check. So the path table is `matchit` (the matcher
+//! inside axum: a literal segment beats a parameter, exactly LowCodeAPI's `/v1/tasks/id` over
+//! `/v1/tasks/{id}`), and the rules around it stay in [`route`], in plain code next to the
+//! tests that pin them.
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -19,12 +34,13 @@ use tokio::task::JoinSet;
 
 use crate::config::{Dialect, UrlFormat};
 use crate::fault::{Fault, Route};
-use crate::json::J;
 use crate::log::LoggedRequest;
 use crate::state::{Config, Shared};
 use crate::util::{parse_query, percent_decode};
 use crate::validate::{self, DOC_URL, Rejection};
-use crate::wire::{self, Reply, Upstream};
+use crate::wire::{
+    self, Logging, NodeHeaders, NodeQuery, ProxyDetail, Reply, RunwayError, Upstream,
+};
 
 /// Request bodies past this answer 413 (a 5 MB data URI must still fit).
 const MAX_REQUEST_BODY: usize = 32 * 1024 * 1024;
@@ -84,18 +100,24 @@ async fn serve_conn(stream: TcpStream, shared: Arc<Shared>, mut stop: watch::Rec
 
 /// What to do with a request.
 enum Action {
-    Reply(Reply, Option<Truncate>),
+    Reply(Reply, Option<Shape>),
     Drop,
     Hang,
 }
 
-/// Send only part of the body, under a `Content-Length` of the whole.
-struct Truncate;
+/// A body sent otherwise than whole.
+enum Shape {
+    /// Send only part of the body, under a `Content-Length` of the whole.
+    Truncate,
+    /// Stream `bytes` bytes of padding instead of the reply's body.
+    Oversize { bytes: u64, content_length: bool },
+}
 
 /// The request, read.
 pub(crate) struct Req {
     method: Method,
     path: String,
+    raw_query: Option<String>,
     query: Vec<(String, String)>,
     headers: Vec<(String, String)>,
     body: Bytes,
@@ -135,6 +157,37 @@ impl Routed {
     }
 }
 
+/// The endpoints LowCodeAPI mounts for runwayml, as the router knows them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Endpoint {
+    OpenApi,
+    Definition,
+    CreateTask,
+    /// `/v1/tasks/id`: the Old Format route (a literal segment wins over a parameter).
+    TaskOld,
+    /// `/v1/tasks/{id}`.
+    TaskNew,
+}
+
+/// The route table, built once.
+fn router() -> &'static matchit::Router<Endpoint> {
+    static ROUTER: OnceLock<matchit::Router<Endpoint>> = OnceLock::new();
+    ROUTER.get_or_init(|| {
+        let mut r = matchit::Router::new();
+        for (path, endpoint) in [
+            ("/runwayml/openapi", Endpoint::OpenApi),
+            ("/runwayml/definition", Endpoint::Definition),
+            ("/runwayml/v1/image_to_video", Endpoint::CreateTask),
+            ("/runwayml/v1/tasks/id", Endpoint::TaskOld),
+            ("/runwayml/v1/tasks/{id}", Endpoint::TaskNew),
+        ] {
+            // The table is fixed: an insert fails only if it conflicts with itself.
+            let _ = r.insert(path, endpoint);
+        }
+        r
+    })
+}
+
 /// Matches a request to a route; the self-hosted dialect ignores case and a trailing slash.
 pub(crate) fn route(
     config: &Config,
@@ -147,6 +200,8 @@ pub(crate) fn route(
     if self_hosted && path.len() > 1 {
         path = path.strip_suffix('/').unwrap_or(path);
     }
+    // ASCII folding keeps byte offsets, so a parameter matched in the folded path is the same
+    // stretch of the original one.
     let folded;
     let cmp: &str = if self_hosted {
         folded = path.to_ascii_lowercase();
@@ -154,47 +209,38 @@ pub(crate) fn route(
     } else {
         path
     };
-    const MOUNT: &str = "/runwayml";
-    let Some(rest) = cmp.strip_prefix(MOUNT) else {
+    let Ok(matched) = router().at(cmp) else {
         return Routed::to(Route::NotFound);
     };
-    // ASCII folding keeps byte offsets, so the original-case rest starts at the same place.
-    let rest_original = path.get(MOUNT.len()..).unwrap_or_default();
     let task_route = match *method {
         Method::GET => Some(Route::GetTask),
         Method::DELETE => Some(Route::DeleteTask),
         _ => None,
     };
-    match (method, rest) {
-        (&Method::GET, "/openapi") => Routed::to(Route::OpenApi),
-        (&Method::GET, "/definition") => Routed::to(Route::Definition),
-        (&Method::POST, "/v1/image_to_video") => Routed::to(Route::CreateTask),
-        (_, "/v1/tasks/id") if task_route.is_some() && config.formats.allows(UrlFormat::Old) => {
-            let id = query
+    let has_id_param = || query.iter().any(|(k, _)| k == "id");
+    match (method, *matched.value, task_route) {
+        (&Method::GET, Endpoint::OpenApi, _) => Routed::to(Route::OpenApi),
+        (&Method::GET, Endpoint::Definition, _) => Routed::to(Route::Definition),
+        (&Method::POST, Endpoint::CreateTask, _) => Routed::to(Route::CreateTask),
+        (_, Endpoint::TaskOld, Some(route)) if config.formats.allows(UrlFormat::Old) => Routed {
+            route,
+            format: Some(UrlFormat::Old),
+            task_id: query
                 .iter()
                 .find(|(k, _)| k == "id")
-                .map(|(_, v)| v.clone());
-            Routed {
-                route: task_route.unwrap_or(Route::NotFound),
-                format: Some(UrlFormat::Old),
-                task_id: id,
-            }
-        }
+                .map(|(_, v)| v.clone()),
+        },
         // With the Old Format off, `/v1/tasks/id?id=…` is an Old Format request all the same:
         // a routing miss. Without an `id` parameter it names a task called "id".
-        (_, "/v1/tasks/id") if task_route.is_some() && query.iter().any(|(k, _)| k == "id") => {
-            Routed::to(Route::NotFound)
-        }
-        (_, r) if task_route.is_some() && r.starts_with("/v1/tasks/") => {
-            let segment = rest_original.get("/v1/tasks/".len()..).unwrap_or_default();
-            if segment.is_empty() || segment.contains('/') || !config.formats.allows(UrlFormat::New)
-            {
-                return Routed::to(Route::NotFound);
-            }
+        (_, Endpoint::TaskOld, Some(_)) if has_id_param() => Routed::to(Route::NotFound),
+        (_, Endpoint::TaskOld | Endpoint::TaskNew, Some(route))
+            if config.formats.allows(UrlFormat::New) =>
+        {
+            let segment = &path[path.len() - cmp.rsplit('/').next().unwrap_or_default().len()..];
             Routed {
-                route: task_route.unwrap_or(Route::NotFound),
+                route,
                 format: Some(UrlFormat::New),
-                task_id: Some(percent_decode(segment, false)),
+                task_id: Some(percent_decode(segment)),
             }
         }
         _ => Routed::to(Route::NotFound),
@@ -216,6 +262,7 @@ async fn handle(
     let req = Req {
         method: parts.method,
         path: parts.uri.path().to_owned(),
+        raw_query: parts.uri.query().map(str::to_owned),
         query: parts.uri.query().map(parse_query).unwrap_or_default(),
         headers: parts
             .headers
@@ -256,9 +303,9 @@ async fn handle(
         process(&shared, index, &req, &routed).await
     };
     match action {
-        Action::Reply(reply, truncate) => {
+        Action::Reply(reply, shape) => {
             shared.record_status(index, reply.status);
-            Ok(to_response(reply, truncate))
+            Ok(to_response(reply, shape))
         }
         Action::Drop => {
             kill.notify_one();
@@ -326,12 +373,65 @@ async fn process(shared: &Shared, index: usize, req: &Req, routed: &Routed) -> A
         Some(Fault::UpstreamUnreachable) => {
             let m = wire::ECONNREFUSED_MESSAGE;
             return Action::Reply(
-                wire::proxy_error(config, 500, m, Some(J::obj([("message", J::from(m))]))),
+                wire::proxy_error(
+                    config,
+                    500,
+                    m,
+                    Some(ProxyDetail {
+                        message: Some(m),
+                        ..ProxyDetail::default()
+                    }),
+                ),
                 None,
             );
         }
         Some(Fault::DropConnection) => return Action::Drop,
         Some(Fault::Hang) => return Action::Hang,
+        Some(Fault::GzipBomb { status }) => {
+            let reply = Reply {
+                status: fault_status(*status),
+                content_type: Some(wire::JSON_UTF8),
+                headers: vec![("content-encoding", "gzip".to_owned())],
+                body: crate::bomb::gzip_bomb(),
+            };
+            return Action::Reply(reply, None);
+        }
+        Some(Fault::OversizeBody {
+            status,
+            bytes,
+            content_length,
+        }) => {
+            let reply = Reply {
+                status: fault_status(*status),
+                content_type: Some(wire::JSON_UTF8),
+                headers: Vec::new(),
+                body: Bytes::new(),
+            };
+            let shape = Shape::Oversize {
+                bytes: *bytes,
+                content_length: *content_length,
+            };
+            return Action::Reply(reply, Some(shape));
+        }
+        Some(Fault::CrossOriginRedirect { status }) => {
+            let status = match status {
+                301 | 302 | 303 | 307 | 308 => *status,
+                _ => 307,
+            };
+            let query = req
+                .raw_query
+                .as_deref()
+                .map(|q| format!("?{q}"))
+                .unwrap_or_default();
+            let location = format!("http://{}{}{query}", config.other_origin, req.path);
+            let reply = Reply {
+                status,
+                content_type: None,
+                headers: vec![("location", location)],
+                body: Bytes::new(),
+            };
+            return Action::Reply(reply, None);
+        }
         Some(_) => {}
     }
 
@@ -356,7 +456,7 @@ async fn process(shared: &Shared, index: usize, req: &Req, routed: &Routed) -> A
         Some(Fault::DropAfterProcessing) => Action::Drop,
         Some(Fault::NoContentHang) => Action::Hang,
         Some(Fault::MalformedJson) => Action::Reply(malformed(reply), None),
-        Some(Fault::TruncatedBody) => Action::Reply(reply, Some(Truncate)),
+        Some(Fault::TruncatedBody) => Action::Reply(reply, Some(Shape::Truncate)),
         Some(Fault::HugeBody { bytes }) => Action::Reply(pad(reply, bytes), None),
         _ => Action::Reply(reply, None),
     }
@@ -367,29 +467,30 @@ fn runway(shared: &Shared, index: usize, routed: &Routed, body: serde_json::Valu
     if !shared.config.forward_runway_version {
         return Upstream::json(
             400,
-            J::obj([
-                ("error", J::from(crate::MISSING_VERSION_MESSAGE)),
-                ("docUrl", J::from(DOC_URL)),
-            ]),
+            &RunwayError {
+                error: crate::MISSING_VERSION_MESSAGE,
+                issues: None,
+                doc_url: Some(DOC_URL),
+            },
         );
     }
     match routed.route {
         Route::CreateTask => match validate::validate(&body) {
-            Ok(accepted) => Upstream::json(200, shared.create_task(accepted, body, index)),
+            Ok(accepted) => Upstream::raw(200, shared.create_task(accepted, body, index)),
             Err(Rejection::Unavailable(message)) => Upstream::error(403, &message),
             Err(Rejection::Invalid(issues)) => Upstream::json(
                 400,
-                J::obj([
-                    ("error", J::from("Validation of body failed")),
-                    ("issues", J::Arr(issues.iter().map(|i| i.to_j()).collect())),
-                    ("docUrl", J::from(DOC_URL)),
-                ]),
+                &RunwayError {
+                    error: "Validation of body failed",
+                    issues: Some(&issues),
+                    doc_url: Some(DOC_URL),
+                },
             ),
         },
         Route::GetTask | Route::DeleteTask => {
             let id = upstream_id(&shared.config, routed.task_id.as_deref());
             let found = if routed.route == Route::GetTask {
-                shared.get_task(&id).map(|j| Upstream::json(200, j))
+                shared.get_task(&id).map(|body| Upstream::raw(200, body))
             } else {
                 shared.delete_task(&id).then_some(Upstream {
                     status: 204,
@@ -461,81 +562,40 @@ fn node_parse_message(body: &[u8], e: &serde_json::Error) -> String {
 }
 
 fn check_token(config: &Config, req: &Req) -> Option<Reply> {
-    let token = req.query_param("api_token");
-    match token {
+    let forbidden = |message| {
+        let detail = ProxyDetail {
+            code: Some(403),
+            ..ProxyDetail::default()
+        };
+        Some(wire::proxy_error(config, 403, message, Some(detail)))
+    };
+    match req.query_param("api_token") {
         Some(t) if t.starts_with("at_") => {
             if config.unauthorized_tokens.iter().any(|u| u == t) {
-                Some(wire::proxy_error(
-                    config,
-                    403,
-                    wire::NO_CREDENTIAL_MESSAGE,
-                    Some(J::obj([("code", J::from(403u16))])),
-                ))
+                forbidden(wire::NO_CREDENTIAL_MESSAGE)
             } else if config.tokens.iter().any(|a| a == t) {
                 None
             } else {
-                Some(wire::proxy_error(
-                    config,
-                    403,
-                    wire::INVALID_TOKEN_MESSAGE,
-                    Some(J::obj([("code", J::from(403u16))])),
-                ))
+                forbidden(wire::INVALID_TOKEN_MESSAGE)
             }
         }
         _ => {
             let message = wire::UNAUTHORIZED_MESSAGE;
-            let logging = J::obj([
-                ("method", J::from(req.method.as_str())),
-                ("status_code", J::from(401u16)),
-                ("message", J::from(message)),
-                ("path", J::from(&req.path)),
-                ("headers", node_headers(&req.headers)),
-                ("query", node_query(&req.query)),
-            ]);
-            Some(wire::proxy_error(
-                config,
-                401,
-                message,
-                Some(J::obj([("code", J::from(401u16)), ("logging", logging)])),
-            ))
+            let detail = ProxyDetail {
+                code: Some(401),
+                logging: Some(Logging {
+                    method: req.method.as_str(),
+                    status_code: 401,
+                    message,
+                    path: &req.path,
+                    headers: NodeHeaders(&req.headers),
+                    query: NodeQuery(&req.query),
+                }),
+                message: None,
+            };
+            Some(wire::proxy_error(config, 401, message, Some(detail)))
         }
     }
-}
-
-/// Node's `req.headers`: lower-cased names, repeats joined with `, `.
-fn node_headers(headers: &[(String, String)]) -> J {
-    let mut out: Vec<(String, J)> = Vec::new();
-    for (k, v) in headers {
-        match out.iter_mut().find(|(name, _)| name == k) {
-            Some((_, J::Str(existing))) => {
-                existing.push_str(", ");
-                existing.push_str(v);
-            }
-            _ => out.push((k.clone(), J::from(v))),
-        }
-    }
-    J::Obj(out)
-}
-
-/// Express's `req.query` (qs): repeated keys become arrays.
-fn node_query(query: &[(String, String)]) -> J {
-    let mut out: Vec<(String, J)> = Vec::new();
-    for (k, v) in query {
-        match out.iter_mut().find(|(name, _)| name == k) {
-            Some((_, slot)) => {
-                let previous = std::mem::replace(slot, J::Null);
-                *slot = match previous {
-                    J::Arr(mut items) => {
-                        items.push(J::from(v));
-                        J::Arr(items)
-                    }
-                    single => J::Arr(vec![single, J::from(v)]),
-                };
-            }
-            None => out.push((k.clone(), J::from(v))),
-        }
-    }
-    J::Obj(out)
 }
 
 fn malformed(mut reply: Reply) -> Reply {
@@ -583,7 +643,7 @@ fn pad(mut reply: Reply, bytes: usize) -> Reply {
     reply
 }
 
-fn to_response(reply: Reply, truncate: Option<Truncate>) -> Response<SimBody> {
+fn to_response(reply: Reply, shape: Option<Shape>) -> Response<SimBody> {
     let status = hyper::StatusCode::from_u16(reply.status)
         .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     let mut builder = Response::builder().status(status);
@@ -593,12 +653,16 @@ fn to_response(reply: Reply, truncate: Option<Truncate>) -> Response<SimBody> {
     for (k, v) in &reply.headers {
         builder = builder.header(*k, v.as_str());
     }
-    let body = match truncate {
-        Some(Truncate) => {
+    let body = match shape {
+        Some(Shape::Truncate) => {
             builder = builder.header("content-length", reply.body.len().to_string());
             let half = reply.body.slice(..reply.body.len() / 2);
             SimBody::Truncated(Some(half), None)
         }
+        Some(Shape::Oversize {
+            bytes,
+            content_length,
+        }) => SimBody::Oversize(Padding::new(bytes, content_length)),
         None if reply.body.is_empty() => SimBody::Full(None),
         None => SimBody::Full(Some(reply.body)),
     };
@@ -612,6 +676,47 @@ pub(crate) enum SimBody {
     Full(Option<Bytes>),
     /// The part to send, then a pause (so hyper flushes it), then an error.
     Truncated(Option<Bytes>, Option<Pin<Box<tokio::time::Sleep>>>),
+    /// A padding object of any size, streamed.
+    Oversize(Padding),
+}
+
+/// `{"padding":"xxx…"}` of an exact size, streamed from one static buffer.
+pub(crate) struct Padding {
+    head: Option<Bytes>,
+    fill: u64,
+    tail: Option<Bytes>,
+    total: u64,
+    announce: bool,
+}
+
+const PADDING_HEAD: &[u8] = b"{\"padding\":\"";
+const PADDING_TAIL: &[u8] = b"\"}";
+static FILL: [u8; 64 * 1024] = [b'x'; 64 * 1024];
+
+impl Padding {
+    fn new(bytes: u64, announce: bool) -> Padding {
+        let frame = (PADDING_HEAD.len() + PADDING_TAIL.len()) as u64;
+        let total = bytes.max(frame);
+        Padding {
+            head: Some(Bytes::from_static(PADDING_HEAD)),
+            fill: total - frame,
+            tail: Some(Bytes::from_static(PADDING_TAIL)),
+            total,
+            announce,
+        }
+    }
+
+    fn next(&mut self) -> Option<Bytes> {
+        if let Some(head) = self.head.take() {
+            return Some(head);
+        }
+        if self.fill > 0 {
+            let n = usize::try_from(self.fill).map_or(FILL.len(), |f| f.min(FILL.len()));
+            self.fill -= n as u64;
+            return Some(Bytes::from_static(&FILL[..n]));
+        }
+        self.tail.take()
+    }
 }
 
 impl Body for SimBody {
@@ -625,6 +730,7 @@ impl Body for SimBody {
         let this = self.get_mut();
         match this {
             SimBody::Full(data) => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
+            SimBody::Oversize(padding) => Poll::Ready(padding.next().map(|d| Ok(Frame::data(d)))),
             SimBody::Truncated(data, pause) => {
                 if let Some(d) = data.take().filter(|d| !d.is_empty()) {
                     return Poll::Ready(Some(Ok(Frame::data(d))));
@@ -644,7 +750,11 @@ impl Body for SimBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        matches!(self, SimBody::Full(None))
+        match self {
+            SimBody::Full(data) => data.is_none(),
+            SimBody::Oversize(p) => p.head.is_none() && p.fill == 0 && p.tail.is_none(),
+            SimBody::Truncated(..) => false,
+        }
     }
 
     fn size_hint(&self) -> SizeHint {
@@ -652,6 +762,8 @@ impl Body for SimBody {
             SimBody::Full(Some(d)) => SizeHint::with_exact(d.len() as u64),
             SimBody::Full(None) => SizeHint::with_exact(0),
             SimBody::Truncated(..) => SizeHint::default(),
+            SimBody::Oversize(p) if p.announce => SizeHint::with_exact(p.total),
+            SimBody::Oversize(_) => SizeHint::default(),
         }
     }
 }

@@ -8,11 +8,13 @@ use bytes::Bytes;
 
 use crate::config::{Dialect, HostedDelete, Timeline, UrlFormats};
 use crate::fault::{Fault, FaultRule, Route};
-use crate::json::J;
 use crate::log::LoggedRequest;
 use crate::task::{Outcome, Removal, Task, TaskInfo};
 use crate::util::Rng;
 use crate::validate::Accepted;
+use crate::wire::{Created, Credits, raw};
+
+use serde_json::value::RawValue;
 
 /// Settings fixed at start.
 #[derive(Debug)]
@@ -29,6 +31,8 @@ pub(crate) struct Config {
     pub(crate) outputs: crate::storage::Outputs,
     /// Whether Runway gets `X-Runway-Version` (else it answers 400 to every call).
     pub(crate) forward_runway_version: bool,
+    /// Where [`Fault::CrossOriginRedirect`] points.
+    pub(crate) other_origin: std::net::SocketAddr,
 }
 
 /// Simulated time: scaled real time, or a manual clock, plus whatever tests advanced it by.
@@ -208,7 +212,7 @@ impl Shared {
         accepted: Accepted,
         request: serde_json::Value,
         create_request: usize,
-    ) -> J {
+    ) -> Box<RawValue> {
         let now = self.clock.now();
         let estimated_cost = self.config.estimated_cost;
         self.with_state(|s| {
@@ -229,28 +233,28 @@ impl Shared {
                 removed: None,
                 delete_calls: 0,
             });
-            let mut body = J::obj([("id", J::from(id))]);
-            if estimated_cost {
-                body.push("estimatedCost", J::obj([("credits", J::from(credits))]));
-            }
-            body
+            raw(&Created {
+                id: &id,
+                estimated_cost: estimated_cost.then_some(Credits { credits }),
+            })
         })
     }
 
     /// Runway's task object, or `None` when unknown or removed.
-    pub(crate) fn get_task(&self, id: &str) -> Option<J> {
+    pub(crate) fn get_task(&self, id: &str) -> Option<Box<RawValue>> {
         let now = self.clock.now();
         self.with_state(|s| {
             let task = s.task_index.get(id).and_then(|&i| s.tasks.get(i))?;
             if task.removed.is_some() {
                 return None;
             }
-            Some(task.to_j(
+            let body = task.to_body(
                 now,
                 self.config.epoch,
                 self.config.estimated_cost,
                 &self.config.outputs,
-            ))
+            );
+            Some(raw(&body))
         })
     }
 

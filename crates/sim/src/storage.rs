@@ -224,12 +224,24 @@ async fn serve_conn(stream: TcpStream, shared: Arc<Shared>, mut stop: watch::Rec
     }
 }
 
-/// `/outputs/<task-id>/<n>.mp4`.
+/// `/outputs/<task-id>/<n>.mp4`, matched with `matchit` like the API's routes.
 fn parse_path(path: &str) -> Option<(String, u32)> {
-    let rest = path.strip_prefix("/outputs/")?;
-    let (task, file) = rest.split_once('/')?;
-    let n = file.strip_suffix(".mp4")?.parse().ok()?;
-    (!task.is_empty()).then(|| (task.to_owned(), n))
+    static ROUTER: std::sync::OnceLock<matchit::Router<()>> = std::sync::OnceLock::new();
+    let router = ROUTER.get_or_init(|| {
+        let mut r = matchit::Router::new();
+        // A fixed, valid pattern: the insert cannot fail.
+        let _ = r.insert("/outputs/{task}/{file}", ());
+        r
+    });
+    let matched = router.at(path).ok()?;
+    let task = matched.params.get("task")?;
+    let n = matched
+        .params
+        .get("file")?
+        .strip_suffix(".mp4")?
+        .parse()
+        .ok()?;
+    Some((task.to_owned(), n))
 }
 
 /// What a download serves.
@@ -761,5 +773,26 @@ mod tests {
         assert_eq!(parse_path("/outputs/abc/x.mp4"), None);
         assert_eq!(parse_path("/outputs//0.mp4"), None);
         assert_eq!(parse_path("/other/abc/0.mp4"), None);
+    }
+}
+
+#[cfg(test)]
+mod path_tests {
+    use super::parse_path;
+
+    #[test]
+    fn output_paths_name_a_task_and_a_numbered_file() {
+        assert_eq!(parse_path("/outputs/abc/0.mp4"), Some(("abc".into(), 0)));
+        assert_eq!(parse_path("/outputs/abc/12.mp4"), Some(("abc".into(), 12)));
+        for miss in [
+            "/outputs/abc/x.mp4",
+            "/outputs/abc/0.mov",
+            "/outputs//0.mp4",
+            "/outputs/a/b/0.mp4",
+            "/outputs/abc",
+            "/elsewhere",
+        ] {
+            assert_eq!(parse_path(miss), None, "{miss}");
+        }
     }
 }

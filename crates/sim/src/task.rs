@@ -2,9 +2,11 @@
 
 use std::time::{Duration, SystemTime};
 
+use serde::Serialize;
+
 use crate::config::Timeline;
-use crate::json::J;
 use crate::util::rfc3339;
+use crate::wire::Credits;
 
 /// How a task ends.
 ///
@@ -178,50 +180,82 @@ impl Task {
     }
 
     /// Runway's task object at `now`.
-    pub(crate) fn to_j(
+    pub(crate) fn to_body(
         &self,
         now: Duration,
         epoch: SystemTime,
         estimated_cost: bool,
         outputs: &crate::storage::Outputs,
-    ) -> J {
-        let created_at = rfc3339(epoch.checked_add(self.created).unwrap_or(epoch));
-        let mut j = J::obj([("id", J::from(&self.id))]);
-        let estimate = || J::obj([("credits", J::from(self.credits))]);
+    ) -> TaskBody<'_> {
         let (status, _) = self.status(now);
-        j.push("status", J::from(status));
-        j.push("createdAt", J::from(created_at));
+        let mut body = TaskBody {
+            id: &self.id,
+            status,
+            created_at: rfc3339(epoch.checked_add(self.created).unwrap_or(epoch)),
+            progress: None,
+            estimated_cost: None,
+            output: None,
+            cost: None,
+            failure: None,
+            failure_code: None,
+        };
+        let credits = Credits {
+            credits: self.credits,
+        };
         match self.phase(now) {
             Phase::Pending | Phase::Throttled => {
-                if estimated_cost {
-                    j.push("estimatedCost", estimate());
-                }
+                body.estimated_cost = estimated_cost.then_some(credits);
             }
             Phase::Running(p) => {
-                j.push("progress", J::from(p));
-                if estimated_cost {
-                    j.push("estimatedCost", estimate());
-                }
+                body.progress = Some(p);
+                body.estimated_cost = estimated_cost.then_some(credits);
             }
             Phase::Done => match &self.outcome {
                 Outcome::Succeed => {
-                    let links = outputs.links(&self.id, epoch, now);
-                    j.push("output", J::Arr(links.into_iter().map(J::from).collect()));
-                    j.push("cost", J::obj([("credits", J::from(self.credits))]));
+                    body.output = Some(outputs.links(&self.id, epoch, now));
+                    body.cost = Some(credits);
                 }
                 Outcome::Fail { code, failure } => {
-                    j.push("failure", J::from(failure));
-                    if let Some(code) = code {
-                        j.push("failureCode", J::from(code));
-                    }
+                    body.failure = Some(failure);
+                    body.failure_code = code.as_deref();
                 }
-                Outcome::Cancel => {
-                    j.push("cost", J::obj([("credits", J::from(0u64))]));
-                }
+                Outcome::Cancel => body.cost = Some(Credits { credits: 0 }),
                 Outcome::RunForever | Outcome::UnknownStatus(_) => {}
             },
         }
-        j
+        body
+    }
+}
+
+/// Runway's task object. Fields come out in this order; absent ones are left out.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct TaskBody<'a> {
+    id: &'a str,
+    status: String,
+    created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "js_number")]
+    progress: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    estimated_cost: Option<Credits>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cost: Option<Credits>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failure: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failure_code: Option<&'a str>,
+}
+
+/// A number as JavaScript writes it: a whole value without a fraction (`0`, not `0.0`).
+fn js_number<S: serde::Serializer>(value: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(v) if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 => {
+            s.serialize_i64(*v as i64)
+        }
+        Some(v) => s.serialize_f64(*v),
+        None => s.serialize_none(),
     }
 }
 
@@ -233,4 +267,49 @@ fn progress(fraction: f64) -> f64 {
         0.0
     };
     ((f * 100.0).floor() / 100.0).min(0.99)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::UNIX_EPOCH;
+
+    use super::*;
+
+    #[test]
+    fn task_bodies_keep_runways_field_order_and_javascript_numbers() {
+        let task = Task {
+            id: "t".into(),
+            model: "gen4_turbo".into(),
+            prompt_text: None,
+            request: serde_json::Value::Null,
+            create_request: 0,
+            outcome: Outcome::fail("SAFETY.INPUT.TEXT", "no"),
+            timeline: Timeline {
+                pending: Duration::ZERO,
+                throttled: Duration::ZERO,
+                running: Duration::from_secs(100),
+            },
+            created: Duration::ZERO,
+            credits: 50,
+            removed: None,
+            delete_calls: 0,
+        };
+        let at = |secs, cost| {
+            let outputs = crate::storage::Outputs::new(0, Duration::from_secs(60), None, 24);
+            let body = task.to_body(Duration::from_secs(secs), UNIX_EPOCH, cost, &outputs);
+            serde_json::to_string(&body).unwrap()
+        };
+        assert_eq!(
+            at(0, true),
+            r#"{"id":"t","status":"RUNNING","createdAt":"1970-01-01T00:00:00.000Z","progress":0,"estimatedCost":{"credits":50}}"#
+        );
+        assert_eq!(
+            at(35, false),
+            r#"{"id":"t","status":"RUNNING","createdAt":"1970-01-01T00:00:00.000Z","progress":0.35}"#
+        );
+        assert_eq!(
+            at(100, true),
+            r#"{"id":"t","status":"FAILED","createdAt":"1970-01-01T00:00:00.000Z","failure":"no","failureCode":"SAFETY.INPUT.TEXT"}"#
+        );
+    }
 }

@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::json::J;
+use serde::Serialize;
 
 /// Where Runway documents its API; every validation error carries it.
 pub(crate) const DOC_URL: &str = "https://docs.dev.runwayml.com/api";
@@ -19,8 +19,8 @@ pub(crate) enum Rejection {
     Unavailable(String),
 }
 
-/// One zod-style issue.
-#[derive(Debug)]
+/// One zod-style issue: `{"code","path","message"}`.
+#[derive(Debug, Serialize)]
 pub(crate) struct Issue {
     pub(crate) code: &'static str,
     pub(crate) path: Vec<Seg>,
@@ -28,31 +28,11 @@ pub(crate) struct Issue {
 }
 
 /// A step in an issue's path: a key or an array index.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
 pub(crate) enum Seg {
     Key(&'static str),
     Index(usize),
-}
-
-impl Issue {
-    pub(crate) fn to_j(&self) -> J {
-        J::obj([
-            ("code", J::from(self.code)),
-            (
-                "path",
-                J::Arr(
-                    self.path
-                        .iter()
-                        .map(|s| match s {
-                            Seg::Key(k) => J::from(*k),
-                            Seg::Index(i) => J::from(*i),
-                        })
-                        .collect(),
-                ),
-            ),
-            ("message", J::from(self.message.clone())),
-        ])
-    }
 }
 
 /// What the simulator keeps from an accepted body.
@@ -769,7 +749,10 @@ mod tests {
 
     fn issues(body: Value) -> Vec<String> {
         match validate(&body) {
-            Err(Rejection::Invalid(issues)) => issues.iter().map(|i| i.to_j().to_json()).collect(),
+            Err(Rejection::Invalid(issues)) => issues
+                .iter()
+                .map(|i| serde_json::to_string(i).unwrap())
+                .collect(),
             Err(Rejection::Unavailable(m)) => vec![m],
             Ok(_) => vec![],
         }

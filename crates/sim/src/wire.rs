@@ -1,12 +1,19 @@
 //! What goes on the wire: Runway's answers, and the two LowCodeAPI envelopes around them.
+//!
+//! Bodies are serde types serialized by `serde_json`: fields come out in declaration order,
+//! compact, as `JSON.stringify` writes them, whatever features other crates in the build turn on
+//! (no `serde_json::Value` map is ever written). Runway's body travels as JSON text
+//! ([`RawValue`]) so the envelopes repeat it byte for byte.
 
 use std::time::Duration;
 
 use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::config::{Dialect, HostedDelete};
-use crate::json::J;
 use crate::state::Config;
+use crate::validate::Issue;
 
 pub(crate) const PROVIDER: &str = "runwayml";
 pub(crate) const JSON_UTF8: &str = "application/json; charset=utf-8";
@@ -29,20 +36,26 @@ pub(crate) struct Reply {
 }
 
 impl Reply {
-    pub(crate) fn json(status: u16, j: &J) -> Reply {
+    /// `body` as compact JSON, fields in declaration order.
+    pub(crate) fn json(status: u16, body: &impl Serialize) -> Reply {
         Reply {
             status,
             content_type: Some(JSON_UTF8),
             headers: Vec::new(),
-            body: Bytes::from(j.to_json()),
+            body: Bytes::from(serde_json::to_vec(body).unwrap_or_else(|_| b"null".to_vec())),
         }
     }
+}
+
+/// A value as JSON text, kept as text so an envelope repeats it byte for byte.
+pub(crate) fn raw(value: &impl Serialize) -> Box<RawValue> {
+    serde_json::value::to_raw_value(value).unwrap_or_else(|_| RawValue::NULL.to_owned())
 }
 
 /// Runway's body.
 #[derive(Clone, Debug)]
 pub(crate) enum UpBody {
-    Json(J),
+    Json(Box<RawValue>),
     Text(String),
     /// `204`: no body.
     Empty,
@@ -56,18 +69,53 @@ pub(crate) struct Upstream {
     pub(crate) retry_after: Option<u64>,
 }
 
+/// Runway's error body: `{"error": …}`, with `issues` and `docUrl` for validation errors.
+#[derive(Serialize)]
+pub(crate) struct RunwayError<'a> {
+    pub(crate) error: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) issues: Option<&'a [Issue]>,
+    #[serde(rename = "docUrl", skip_serializing_if = "Option::is_none")]
+    pub(crate) doc_url: Option<&'a str>,
+}
+
+/// `{"credits": n}`: a task's `cost` or `estimatedCost`.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub(crate) struct Credits {
+    pub(crate) credits: u64,
+}
+
+/// Runway's answer to an accepted create.
+#[derive(Serialize)]
+pub(crate) struct Created<'a> {
+    pub(crate) id: &'a str,
+    #[serde(rename = "estimatedCost", skip_serializing_if = "Option::is_none")]
+    pub(crate) estimated_cost: Option<Credits>,
+}
+
 impl Upstream {
-    pub(crate) fn json(status: u16, j: J) -> Upstream {
+    pub(crate) fn json(status: u16, body: &impl Serialize) -> Upstream {
+        Upstream::raw(status, raw(body))
+    }
+
+    pub(crate) fn raw(status: u16, body: Box<RawValue>) -> Upstream {
         Upstream {
             status,
-            body: UpBody::Json(j),
+            body: UpBody::Json(body),
             retry_after: None,
         }
     }
 
     /// Runway's `{"error": message}`.
     pub(crate) fn error(status: u16, message: &str) -> Upstream {
-        Upstream::json(status, J::obj([("error", J::from(message))]))
+        Upstream::json(
+            status,
+            &RunwayError {
+                error: message,
+                issues: None,
+                doc_url: None,
+            },
+        )
     }
 
     pub(crate) fn rate_limited(retry_after: Duration) -> Upstream {
@@ -81,18 +129,182 @@ impl Upstream {
     }
 
     /// The lower-cased headers Runway sent, as the self-hosted envelope repeats them.
-    fn headers_j(&self) -> J {
-        let mut h = J::obj::<&str>([]);
-        match self.body {
-            UpBody::Json(_) => h.push("content-type", J::from(JSON_UTF8)),
-            UpBody::Text(_) => h.push("content-type", J::from("text/plain; charset=utf-8")),
-            // The self-hosted server answers a 204 only when it had a content type.
-            UpBody::Empty => h.push("content-type", J::from("application/json")),
+    fn headers(&self) -> UpHeaders {
+        UpHeaders {
+            content_type: match self.body {
+                UpBody::Json(_) => JSON_UTF8,
+                UpBody::Text(_) => "text/plain; charset=utf-8",
+                // The self-hosted server answers a 204 only when it had a content type.
+                UpBody::Empty => "application/json",
+            },
+            retry_after: self.retry_after.map(|s| s.to_string()),
         }
-        if let Some(secs) = self.retry_after {
-            h.push("retry-after", J::from(secs.to_string()));
+    }
+
+    /// The top-level fields of a JSON body the envelopes look at.
+    fn fields(&self) -> Fields<'_> {
+        match &self.body {
+            UpBody::Json(raw) => serde_json::from_str(raw.get()).unwrap_or_default(),
+            _ => Fields::default(),
         }
-        h
+    }
+
+    /// What the envelope puts where Runway's body goes: the JSON as is, a text, or `""`.
+    fn payload(&self) -> Payload<'_> {
+        match &self.body {
+            UpBody::Json(raw) => Payload::Json(raw),
+            UpBody::Text(t) => Payload::Text(t),
+            UpBody::Empty => Payload::Text(""),
+        }
+    }
+}
+
+/// The fields of Runway's body an envelope copies, as JSON text.
+#[derive(Default, Deserialize)]
+struct Fields<'a> {
+    #[serde(borrow)]
+    message: Option<&'a RawValue>,
+    #[serde(borrow)]
+    error: Option<&'a RawValue>,
+    #[serde(borrow)]
+    issues: Option<&'a RawValue>,
+    #[serde(borrow, rename = "docUrl")]
+    doc_url: Option<&'a RawValue>,
+}
+
+/// The string inside a JSON value, if it is a string.
+fn as_str(raw: Option<&RawValue>) -> Option<String> {
+    raw.and_then(|r| serde_json::from_str(r.get()).ok())
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Payload<'a> {
+    Json(&'a RawValue),
+    Text(&'a str),
+}
+
+#[derive(Serialize)]
+struct UpHeaders {
+    #[serde(rename = "content-type")]
+    content_type: &'static str,
+    #[serde(rename = "retry-after", skip_serializing_if = "Option::is_none")]
+    retry_after: Option<String>,
+}
+
+/// The self-hosted envelope of a success.
+#[derive(Serialize)]
+struct SelfHostedOk<'a> {
+    message: &'a str,
+    provider: &'static str,
+    result: Payload<'a>,
+    response_headers: UpHeaders,
+}
+
+/// The self-hosted envelope of an upstream error.
+#[derive(Serialize)]
+struct SelfHostedError<'a> {
+    message: &'a str,
+    provider: &'static str,
+    error: Payload<'a>,
+    headers: UpHeaders,
+}
+
+/// `{"data": …}`.
+#[derive(Serialize)]
+struct Data<T> {
+    data: T,
+}
+
+/// `{"error": …}`.
+#[derive(Serialize)]
+struct ErrorOf<T> {
+    error: T,
+}
+
+/// The hosted dialect's error, with Runway's `issues` and `docUrl` when it sent them.
+#[derive(Serialize)]
+struct HostedError<'a> {
+    message: &'a str,
+    code: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    issues: Option<&'a RawValue>,
+    #[serde(rename = "docUrl", skip_serializing_if = "Option::is_none")]
+    doc_url: Option<&'a RawValue>,
+}
+
+/// `{"message": …}`: the routing miss, and self-hosted proxy errors with no detail.
+#[derive(Serialize)]
+struct Message<'a> {
+    message: &'a str,
+}
+
+/// What the self-hosted server puts in `error` for its own errors.
+#[derive(Default, Serialize)]
+pub(crate) struct ProxyDetail<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) code: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) logging: Option<Logging<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) message: Option<&'a str>,
+}
+
+/// The request, as the self-hosted 401 echoes it in `error.logging`.
+#[derive(Serialize)]
+pub(crate) struct Logging<'a> {
+    pub(crate) method: &'a str,
+    pub(crate) status_code: u16,
+    pub(crate) message: &'a str,
+    pub(crate) path: &'a str,
+    pub(crate) headers: NodeHeaders<'a>,
+    pub(crate) query: NodeQuery<'a>,
+}
+
+/// Node's `req.headers`: lower-cased names in arrival order, repeats joined with `, `.
+pub(crate) struct NodeHeaders<'a>(pub(crate) &'a [(String, String)]);
+
+impl Serialize for NodeHeaders<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut merged: Vec<(&str, String)> = Vec::new();
+        for (k, v) in self.0 {
+            match merged.iter_mut().find(|(name, _)| name == k) {
+                Some((_, existing)) => {
+                    existing.push_str(", ");
+                    existing.push_str(v);
+                }
+                None => merged.push((k, v.clone())),
+            }
+        }
+        s.collect_map(merged)
+    }
+}
+
+/// Express's `req.query` (qs): keys in arrival order, repeated keys as arrays.
+pub(crate) struct NodeQuery<'a>(pub(crate) &'a [(String, String)]);
+
+impl Serialize for NodeQuery<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(untagged)]
+        enum OneOrMany<'a> {
+            One(&'a str),
+            Many(Vec<&'a str>),
+        }
+        let mut merged: Vec<(&str, Vec<&str>)> = Vec::new();
+        for (k, v) in self.0 {
+            match merged.iter_mut().find(|(name, _)| name == k) {
+                Some((_, values)) => values.push(v),
+                None => merged.push((k, vec![v])),
+            }
+        }
+        s.collect_map(merged.into_iter().map(|(k, values)| {
+            let value = match values.as_slice() {
+                [one] => OneOrMany::One(one),
+                _ => OneOrMany::Many(values),
+            };
+            (k, value)
+        }))
     }
 }
 
@@ -135,21 +347,31 @@ pub(crate) fn hosted_code(status: u16) -> &'static str {
     }
 }
 
-/// `{"data":{"error":{"message":…,"code":…}}}` with extra fields after `code`.
-pub(crate) fn hosted_error(status: u16, message: &str, extra: Vec<(String, J)>) -> Reply {
-    let mut error = J::obj([
-        ("message", J::from(message)),
-        ("code", J::from(hosted_code(status))),
-    ]);
-    for (k, v) in extra {
-        error.push(&k, v);
-    }
-    Reply::json(status, &J::obj([("data", J::obj([("error", error)]))]))
+/// `{"data":{"error":{"message":…,"code":…}}}`, then Runway's `issues` and `docUrl` if given.
+fn hosted_error(
+    status: u16,
+    message: &str,
+    issues: Option<&RawValue>,
+    doc_url: Option<&RawValue>,
+) -> Reply {
+    let error = HostedError {
+        message,
+        code: hosted_code(status),
+        issues,
+        doc_url,
+    };
+    Reply::json(
+        status,
+        &Data {
+            data: ErrorOf { error },
+        },
+    )
 }
 
 /// Wraps Runway's answer in the dialect's envelope.
 pub(crate) fn render(config: &Config, up: Upstream) -> Reply {
     let success = (200..300).contains(&up.status);
+    let fields = up.fields();
     match (config.dialect, success) {
         (Dialect::SelfHosted, true) => {
             if let UpBody::Text(t) = &up.body {
@@ -161,53 +383,28 @@ pub(crate) fn render(config: &Config, up: Upstream) -> Reply {
                     body: Bytes::from(t.clone()),
                 };
             }
-            let (message, result) = match &up.body {
-                UpBody::Json(j) => (
-                    j.get("message")
-                        .and_then(J::as_str)
-                        .unwrap_or("Request completed")
-                        .to_owned(),
-                    j.clone(),
-                ),
-                _ => ("Request completed".to_owned(), J::from("")),
+            let message = as_str(fields.message);
+            let body = SelfHostedOk {
+                message: message.as_deref().unwrap_or("Request completed"),
+                provider: PROVIDER,
+                result: up.payload(),
+                response_headers: up.headers(),
             };
-            Reply::json(
-                200,
-                &J::obj([
-                    ("message", J::from(message)),
-                    ("provider", J::from(PROVIDER)),
-                    ("result", result),
-                    ("response_headers", up.headers_j()),
-                ]),
-            )
+            Reply::json(200, &body)
         }
         (Dialect::SelfHosted, false) => {
-            let (message, error) = match &up.body {
-                UpBody::Json(j) => (
-                    j.get("message")
-                        .and_then(J::as_str)
-                        .unwrap_or(UPSTREAM_DEFAULT_MESSAGE)
-                        .to_owned(),
-                    j.clone(),
-                ),
-                UpBody::Text(t) => (UPSTREAM_DEFAULT_MESSAGE.to_owned(), J::from(t)),
-                UpBody::Empty => (UPSTREAM_DEFAULT_MESSAGE.to_owned(), J::from("")),
+            let message = as_str(fields.message);
+            let body = SelfHostedError {
+                message: message.as_deref().unwrap_or(UPSTREAM_DEFAULT_MESSAGE),
+                provider: PROVIDER,
+                error: up.payload(),
+                headers: up.headers(),
             };
-            Reply::json(
-                up.status,
-                &J::obj([
-                    ("message", J::from(message)),
-                    ("provider", J::from(PROVIDER)),
-                    ("error", error),
-                    ("headers", up.headers_j()),
-                ]),
-            )
+            Reply::json(up.status, &body)
         }
-        (Dialect::Hosted, true) => match up.body {
-            UpBody::Json(j) => Reply::json(up.status, &J::obj([("data", j)])),
-            UpBody::Text(t) => Reply::json(up.status, &J::obj([("data", J::from(t))])),
+        (Dialect::Hosted, true) => match &up.body {
             UpBody::Empty => match config.hosted_delete {
-                HostedDelete::EmptyData => Reply::json(200, &J::obj([("data", J::from(""))])),
+                HostedDelete::EmptyData => Reply::json(200, &Data { data: "" }),
                 HostedDelete::NoContent => Reply {
                     status: 204,
                     content_type: None,
@@ -215,28 +412,19 @@ pub(crate) fn render(config: &Config, up: Upstream) -> Reply {
                     body: Bytes::new(),
                 },
             },
+            _ => Reply::json(up.status, &Data { data: up.payload() }),
         },
         (Dialect::Hosted, false) => {
-            let (message, extra) = match &up.body {
-                UpBody::Json(j) => {
-                    let message = j
-                        .get("error")
-                        .and_then(J::as_str)
-                        .or_else(|| j.get("message").and_then(J::as_str))
-                        .unwrap_or(UPSTREAM_DEFAULT_MESSAGE)
-                        .to_owned();
-                    let mut extra = Vec::new();
-                    for key in ["issues", "docUrl"] {
-                        if let Some(v) = j.get(key) {
-                            extra.push((key.to_owned(), v.clone()));
-                        }
-                    }
-                    (message, extra)
+            let mut reply = match &up.body {
+                UpBody::Json(_) => {
+                    let message = as_str(fields.error)
+                        .or_else(|| as_str(fields.message))
+                        .unwrap_or_else(|| UPSTREAM_DEFAULT_MESSAGE.to_owned());
+                    hosted_error(up.status, &message, fields.issues, fields.doc_url)
                 }
-                UpBody::Text(t) => (t.clone(), Vec::new()),
-                UpBody::Empty => (reason(up.status).to_owned(), Vec::new()),
+                UpBody::Text(t) => hosted_error(up.status, t, None, None),
+                UpBody::Empty => hosted_error(up.status, reason(up.status), None, None),
             };
-            let mut reply = hosted_error(up.status, &message, extra);
             if let Some(secs) = up.retry_after {
                 reply.headers.push(("retry-after", secs.to_string()));
             }
@@ -247,21 +435,38 @@ pub(crate) fn render(config: &Config, up: Upstream) -> Reply {
 
 /// The routing miss, the same in both dialects: no provider key, no token check.
 pub(crate) fn routing_miss() -> Reply {
-    Reply::json(404, &J::obj([("message", J::from("Not Found"))]))
+    Reply::json(
+        404,
+        &Message {
+            message: "Not Found",
+        },
+    )
 }
 
 /// A proxy-level error that never reached Runway (token problems, unreadable bodies).
-pub(crate) fn proxy_error(config: &Config, status: u16, message: &str, error: Option<J>) -> Reply {
-    match config.dialect {
-        Dialect::Hosted => hosted_error(status, message, Vec::new()),
-        Dialect::SelfHosted => {
-            let mut body = J::obj([("message", J::from(message))]);
-            if let Some(error) = error {
-                body.push("provider", J::from(PROVIDER));
-                body.push("error", error);
-            }
-            Reply::json(status, &body)
-        }
+pub(crate) fn proxy_error(
+    config: &Config,
+    status: u16,
+    message: &str,
+    error: Option<ProxyDetail<'_>>,
+) -> Reply {
+    #[derive(Serialize)]
+    struct WithDetail<'a> {
+        message: &'a str,
+        provider: &'static str,
+        error: ProxyDetail<'a>,
+    }
+    match (config.dialect, error) {
+        (Dialect::Hosted, _) => hosted_error(status, message, None, None),
+        (Dialect::SelfHosted, None) => Reply::json(status, &Message { message }),
+        (Dialect::SelfHosted, Some(error)) => Reply::json(
+            status,
+            &WithDetail {
+                message,
+                provider: PROVIDER,
+                error,
+            },
+        ),
     }
 }
 
@@ -279,5 +484,45 @@ pub(crate) fn html_page(status: u16) -> Reply {
         content_type: Some("text/html"),
         headers: Vec::new(),
         body: Bytes::from(page),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+        p.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn node_headers_and_query_keep_arrival_order_and_merge_repeats() {
+        let headers = pairs(&[("z", "1"), ("a", "x\"y\n\u{1}"), ("z", "2")]);
+        assert_eq!(
+            serde_json::to_string(&NodeHeaders(&headers)).unwrap(),
+            r#"{"z":"1, 2","a":"x\"y\n\u0001"}"#
+        );
+        let query = pairs(&[("id", "b"), ("api_token", "t"), ("id", "c"), ("id", "d")]);
+        assert_eq!(
+            serde_json::to_string(&NodeQuery(&query)).unwrap(),
+            r#"{"id":["b","c","d"],"api_token":"t"}"#
+        );
+    }
+
+    #[test]
+    fn runways_body_is_repeated_byte_for_byte_in_both_envelopes() {
+        let up = Upstream::raw(
+            404,
+            RawValue::from_string(r#"{"z":1,"error":"gone","a":[1.50,2]}"#.into()).unwrap(),
+        );
+        let body = match up.payload() {
+            Payload::Json(raw) => raw.get().to_owned(),
+            Payload::Text(_) => unreachable!(),
+        };
+        assert_eq!(body, r#"{"z":1,"error":"gone","a":[1.50,2]}"#);
+        assert_eq!(as_str(up.fields().error).as_deref(), Some("gone"));
+        assert_eq!(as_str(up.fields().message), None);
     }
 }

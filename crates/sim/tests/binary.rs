@@ -73,6 +73,37 @@ async fn prints_base_url_and_token_then_serves() {
     assert_eq!(a.json()["provider"], "runwayml");
 }
 
+#[tokio::test]
+async fn can_play_a_server_that_drops_the_runway_version_header() {
+    let mut child = Child(
+        Command::new(env!("CARGO_BIN_EXE_lowcodeapi-runwayml-sim"))
+            .args(["--port", "0", "--no-runway-version"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn the binary"),
+    );
+    // Kept open to the end: the binary would fail writing to a closed pipe.
+    let mut stdout = BufReader::new(child.0.stdout.take().unwrap()).lines();
+    let line = stdout
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| l.strip_prefix("base URL: ").map(str::to_owned))
+        .expect("base URL line");
+    let a = send(
+        "POST",
+        &format!("{line}/v1/image_to_video?api_token={TOKEN}"),
+        Some(&body()),
+    )
+    .await;
+    assert_eq!(a.status, 400, "{}", a.body);
+    assert_eq!(
+        a.json()["data"]["error"]["message"],
+        lowcodeapi_runwayml_sim::MISSING_VERSION_MESSAGE
+    );
+    drop(stdout);
+}
+
 #[test]
 fn rejects_unknown_options() {
     let out = Command::new(env!("CARGO_BIN_EXE_lowcodeapi-runwayml-sim"))
