@@ -38,7 +38,8 @@
 //! Output links are signed and expire; Runway asks integrators not to hand them out. So they are
 //! not printed when the video is saved (`--json` has `files` instead of `output`); with
 //! `--no-download` the links are printed whole (they are what was asked for), to be used
-//! quickly and kept private.
+//! quickly and kept private; `task get` and `task wait` show the task as Runway returns it,
+//! links included.
 //! `--image` takes an `https://`, `runway://` or `data:image/…` URI, or a local file, which is
 //! sent inline as a data URI (it must stay under Runway's 5 MB data URI limit).
 //!
