@@ -1,4 +1,4 @@
-//! Figure 6 of BENCHMARKS.md: downloading outputs.
+//! Figure 7 of BENCHMARKS.md: downloading outputs.
 //!
 //! The simulator runs in a child process (this binary with `--server LEN`), serving every output
 //! as `LEN` bytes of deterministic filler from its storage host (`synthetic_output_len`), so the

@@ -14,7 +14,7 @@ use crate::generated;
 use crate::image_to_video::{ImageToVideo, ValidationError};
 use crate::redact::{excerpt, redact};
 use crate::retry::RetryPolicy;
-use crate::task::{Task, TaskId};
+use crate::task::{Task, TaskId, TaskStatus};
 use crate::transport::{CALL, CallOptions, Transport, USER_AGENT};
 
 /// The base URL of hosted LowCodeAPI's runwayml provider.
@@ -50,16 +50,114 @@ impl fmt::Debug for Client {
     }
 }
 
-/// How [`Client::cancel_task`] knows the task is no longer running.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What [`Client::cancel_task`] did, as far as anyone saw it.
+///
+/// Runway's `DELETE /v1/tasks/{id}` cancels a task that is still pending, throttled or running,
+/// and *deletes* one that has finished (its outputs are gone); afterwards a `GET` answers 404
+/// either way, exactly as for an id that never existed. So `cancel_task` looks at the task before
+/// the `DELETE`: the outcome says what the task was when it was last seen, and a `CANCELLED`
+/// status is never claimed for a task nobody saw.
+///
+/// ```
+/// use lowcodeapi_runwayml::{CancelOutcome, TaskStatus};
+/// let outcome = CancelOutcome::Deleted { was: TaskStatus::Succeeded };
+/// assert!(outcome.is_confirmed());
+/// assert!(!CancelOutcome::NotFound.is_confirmed());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CancelOutcome {
-    /// The API accepted the cancel (a finished task is deleted instead).
-    Cancelled,
-    /// The task was already gone (Runway answers 404 for cancelled or deleted tasks): nothing to do.
-    AlreadyGone,
-    /// The cancel got no answer in time, and a check showed the task cancelled or gone.
-    ConfirmedAfterTimeout,
+    /// The task was pending, throttled or running, and Runway accepted the cancel.
+    Cancelled {
+        /// The status seen just before the cancel.
+        was: TaskStatus,
+    },
+    /// The task had already finished, so Runway deleted it: its outputs are no longer available.
+    Deleted {
+        /// The status seen just before the delete (`SUCCEEDED`, `FAILED` or `CANCELLED`).
+        was: TaskStatus,
+    },
+    /// Runway does not know this task (never created with this key, mistyped, or already
+    /// cancelled or deleted). Nothing was cancelled; no `DELETE` was sent.
+    NotFound,
+    /// The `DELETE` got no usable answer (it timed out, or its connection was lost and the
+    /// retried `DELETE` found the task gone), and then Runway no longer knew the task or showed
+    /// it `CANCELLED`: it stopped (cancelled if it was running, deleted if it had finished).
+    ConfirmedAfterTimeout {
+        /// The status seen just before the `DELETE`.
+        was: TaskStatus,
+    },
+    /// The `DELETE` was sent but nothing confirmed its effect (its answer was lost and the check
+    /// failed, or still showed the task as it was). The cancel may still take effect: look at
+    /// the task again with [`Client::get_task`] (a 404 then means it is gone).
+    Unknown {
+        /// The status seen just before the `DELETE`.
+        was: TaskStatus,
+        /// What went wrong, redacted, on one line.
+        reason: String,
+    },
+}
+
+impl CancelOutcome {
+    /// True when the task is known to have stopped: [`Cancelled`](Self::Cancelled),
+    /// [`Deleted`](Self::Deleted) or [`ConfirmedAfterTimeout`](Self::ConfirmedAfterTimeout).
+    pub fn is_confirmed(&self) -> bool {
+        matches!(
+            self,
+            Self::Cancelled { .. } | Self::Deleted { .. } | Self::ConfirmedAfterTimeout { .. }
+        )
+    }
+
+    /// The status seen just before the `DELETE`; `None` for [`NotFound`](Self::NotFound).
+    pub fn was(&self) -> Option<&TaskStatus> {
+        match self {
+            Self::Cancelled { was }
+            | Self::Deleted { was }
+            | Self::ConfirmedAfterTimeout { was }
+            | Self::Unknown { was, .. } => Some(was),
+            Self::NotFound => None,
+        }
+    }
+
+    /// A stable name for logs and JSON: `cancelled`, `deleted`, `not_found`,
+    /// `confirmed_after_timeout` or `unknown`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Cancelled { .. } => "cancelled",
+            Self::Deleted { .. } => "deleted",
+            Self::NotFound => "not_found",
+            Self::ConfirmedAfterTimeout { .. } => "confirmed_after_timeout",
+            Self::Unknown { .. } => "unknown",
+        }
+    }
+}
+
+impl fmt::Display for CancelOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Cancelled { was } => write!(f, "cancelled (it was {was})"),
+            Self::Deleted { was } => write!(
+                f,
+                "deleted: it had already finished ({was}), so Runway deleted it and its outputs are gone"
+            ),
+            Self::NotFound => f.write_str(
+                "not found: Runway does not know this task (never created with this key, or already \
+                 cancelled or deleted); nothing was cancelled",
+            ),
+            Self::ConfirmedAfterTimeout { was } if was.is_terminal() => write!(
+                f,
+                "deleted: the delete got no answer in time, then a check found the task gone (it was {was})"
+            ),
+            Self::ConfirmedAfterTimeout { was } => write!(
+                f,
+                "cancelled: the cancel got no answer in time, then a check found the task cancelled or gone (it was {was})"
+            ),
+            Self::Unknown { was, reason } => write!(
+                f,
+                "unconfirmed: the cancel was sent but not confirmed and may still take effect (the task was {was}; {reason})"
+            ),
+        }
+    }
 }
 
 /// Builds a [`Client`]; see [`Client::builder`].
@@ -303,7 +401,7 @@ impl Client {
     pub async fn get_task(&self, id: &TaskId) -> Result<Task, Error> {
         let raw = &self.raw;
         let value = self
-            .routed("get_task", |format| match format {
+            .routed("get_task", id, |format| match format {
                 UrlFormatState::Old => Either::Right(raw.get_task_old_format(id.as_str())),
                 _ => Either::Left(raw.get_task(id.as_str())),
             })
@@ -312,13 +410,37 @@ impl Client {
         Ok(Task::from_wire(value.into_inner()))
     }
 
-    /// Cancels a pending, throttled or running task, or deletes a finished one.
+    /// Cancels a pending, throttled or running task, or deletes a finished one; the outcome says
+    /// which (see [`CancelOutcome`]).
     ///
-    /// A task that is already gone is not an error ([`CancelOutcome::AlreadyGone`]). When the
-    /// cancel gets no answer within the cancel timeout (the self-hosted server can hang on a
-    /// successful DELETE), the task is checked: cancelled or gone is success, anything else an
-    /// error carrying the task id.
+    /// The task is looked at first (one `GET`), because nothing after Runway's `DELETE` can tell
+    /// a cancelled task from a deleted one or from an id that never existed (all three answer
+    /// 404). An id Runway does not know is [`CancelOutcome::NotFound`] and no `DELETE` is sent;
+    /// if the look itself fails, its error is returned and nothing is sent. A task that finishes
+    /// between the look and the `DELETE` is deleted although the outcome says cancelled: Runway's
+    /// answer does not say which it did.
+    ///
+    /// When the `DELETE` gets no answer within the cancel timeout (the self-hosted server can
+    /// hang on a successful DELETE) or loses its connection, it is not repeated: the task is
+    /// checked instead ([`CancelOutcome::ConfirmedAfterTimeout`] or [`CancelOutcome::Unknown`]).
+    /// Other failures are errors carrying the task id.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: lowcodeapi_runwayml::Client, id: lowcodeapi_runwayml::TaskId) -> Result<(), lowcodeapi_runwayml::Error> {
+    /// use lowcodeapi_runwayml::CancelOutcome;
+    /// match client.cancel_task(&id).await? {
+    ///     CancelOutcome::Deleted { was } => println!("it had finished ({was}); now deleted"),
+    ///     outcome if outcome.is_confirmed() => println!("{outcome}"),
+    ///     outcome => eprintln!("{outcome}; check with get_task"),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn cancel_task(&self, id: &TaskId) -> Result<CancelOutcome, Error> {
+        let was = match self.get_task(id).await {
+            Ok(task) => task.status,
+            Err(e) if e.is_not_found() => return Ok(CancelOutcome::NotFound),
+            Err(e) => return Err(e),
+        };
         let raw = &self.raw;
         let call = CallOptions {
             timeout: Some(self.cancel_timeout),
@@ -327,26 +449,49 @@ impl Client {
         let result = CALL
             .scope(
                 call,
-                self.routed("delete_task", |format| match format {
+                self.routed("delete_task", id, |format| match format {
                     UrlFormatState::Old => Either::Right(raw.delete_task_old_format(id.as_str())),
                     _ => Either::Left(raw.delete_task(id.as_str())),
                 }),
             )
             .await;
+        let done = |was: TaskStatus| {
+            if was.is_terminal() {
+                CancelOutcome::Deleted { was }
+            } else {
+                CancelOutcome::Cancelled { was }
+            }
+        };
         match result {
-            Ok(_) => Ok(CancelOutcome::Cancelled),
+            Ok(_) => Ok(done(was)),
             // Any other 2xx (e.g. 200 with a body) is a success too.
-            Err(Error::Decode(e)) if (200..300).contains(&e.status) => Ok(CancelOutcome::Cancelled),
-            Err(e) if e.is_not_found() => Ok(CancelOutcome::AlreadyGone),
-            Err(e) if e.is_timeout() => {
-                tracing::info!(task = %id, "cancel got no answer in time; checking the task");
-                match self.get_task(id).await {
+            Err(Error::Decode(e)) if (200..300).contains(&e.status) => Ok(done(was)),
+            // Seen a moment ago, gone now: an earlier attempt whose answer was lost (the transport
+            // retries a DELETE whose connection failed) or another client removed it.
+            Err(e) if e.is_not_found() => Ok(CancelOutcome::ConfirmedAfterTimeout { was }),
+            Err(e @ Error::Transport(_)) if !matches!(&e, Error::Transport(t) if t.kind == TransportKind::Connect) =>
+            {
+                tracing::info!(task = %id, "cancel got no answer; checking the task");
+                let reason = one_line(&e.with_task_id(id).to_string());
+                Ok(match self.get_task(id).await {
                     Ok(task) if task.status == crate::TaskStatus::Cancelled => {
-                        Ok(CancelOutcome::ConfirmedAfterTimeout)
+                        CancelOutcome::ConfirmedAfterTimeout { was }
                     }
-                    Err(check) if check.is_not_found() => Ok(CancelOutcome::ConfirmedAfterTimeout),
-                    _ => Err(e.with_task_id(id)),
-                }
+                    Err(check) if check.is_not_found() => {
+                        CancelOutcome::ConfirmedAfterTimeout { was }
+                    }
+                    Ok(task) => CancelOutcome::Unknown {
+                        was,
+                        reason: format!("{reason}; a check then still showed it {}", task.status),
+                    },
+                    Err(check) => CancelOutcome::Unknown {
+                        was,
+                        reason: format!(
+                            "{reason}; the check failed too: {}",
+                            one_line(&check.to_string())
+                        ),
+                    },
+                })
             }
             Err(e) => Err(e.with_task_id(id)),
         }
@@ -406,15 +551,25 @@ impl Client {
 
     /// Runs one call in the learned URL format; while the format is unsettled, tries New and falls
     /// back to Old on a routing miss, and settles on the first format an answer proves.
+    ///
+    /// An id that equals the Old Format's literal segment (`id`, in any case) always goes on the
+    /// Old Format: on the New Format its URL *is* the Old Format route (with no `id` query), which
+    /// the self-hosted server answers by asking Runway for task `null`.
     async fn routed<T, F, Fut>(
         &self,
         operation: &'static str,
+        id: &TaskId,
         call: F,
     ) -> Result<ResponseValue<T>, Error>
     where
         F: Fn(UrlFormatState) -> Fut,
         Fut: Future<Output = RawResult<T>>,
     {
+        if crate::format::is_old_format_segment(id.as_str()) {
+            return self
+                .finish(operation, call(UrlFormatState::Old).await)
+                .await;
+        }
         let memory = &self.raw.inner.shared.format;
         let settled = memory.get();
         if settled != UrlFormatState::Unsettled {
@@ -572,7 +727,15 @@ fn proof<T>(result: &Result<T, Error>) -> Proof {
     match result {
         Ok(_) | Err(Error::Decode(_)) => Proof::Route,
         Err(Error::Api(e)) if e.routing_miss => Proof::RoutingMiss,
+        // A provider's 404 may come from a route other than the one meant (the New Format URL of
+        // a task named `id` is the Old Format route): it proves nothing about the format.
+        Err(Error::Api(e)) if e.status == 404 => Proof::Nothing,
         Err(Error::Api(e)) if e.dialect.is_some() || e.runway_error.is_some() => Proof::Route,
         Err(_) => Proof::Nothing,
     }
+}
+
+/// Folds a message onto one line.
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
 }

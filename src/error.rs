@@ -145,15 +145,26 @@ impl Error {
     }
 
     /// A create (`image_to_video`) failed after its request was sent, in a way that does not say
-    /// whether Runway created the task: a timeout, a connection lost mid-answer, or a gateway
-    /// error (502, 503, 504). The task may exist and be billed; Runway offers no way to look it up
+    /// whether Runway created the task: a timeout, a connection lost mid-answer, a gateway
+    /// error (502, 503, 504), or a success answer whose body could not be read. The task may exist and be billed; Runway offers no way to look it up
     /// without its id, so retrying risks a duplicate.
+    ///
+    /// Its `Display` says so (and the `runway` CLI's `--json` error carries that message):
+    ///
+    /// ```
+    /// # use lowcodeapi_runwayml::Error;
+    /// fn report(error: &Error) {
+    ///     if error.may_have_created_task() {
+    ///         // The message already warns that the task may exist: do not submit it again.
+    ///         eprintln!("{error}");
+    ///     }
+    /// }
+    /// ```
     pub fn may_have_created_task(&self) -> bool {
         match self {
-            Self::Transport(e) => {
-                e.operation == "image_to_video" && e.kind != TransportKind::Connect
-            }
-            Self::Api(e) => e.operation == "image_to_video" && matches!(e.status, 502..=504),
+            Self::Transport(e) => e.may_have_created_task(),
+            Self::Api(e) => e.may_have_created_task(),
+            Self::Decode(e) => e.operation == "image_to_video",
             _ => false,
         }
     }
@@ -238,7 +249,33 @@ pub struct ApiError {
     pub body_excerpt: Option<String>,
 }
 
+/// What every create failure that may have created its task says.
+pub(crate) const MAY_HAVE_CREATED: &str = "the task may have been created (and billed); it was not \
+     submitted again to avoid a duplicate charge: do not retry blindly";
+
 impl ApiError {
+    /// A gateway error (502, 503, 504) on a create: the request reached something that may have
+    /// passed it on; see [`Error::may_have_created_task`].
+    fn may_have_created_task(&self) -> bool {
+        self.operation == "image_to_video" && matches!(self.status, 502..=504)
+    }
+
+    /// Runway rejected the call for its `X-Runway-Version` header (missing or not valid). Clients
+    /// never send that header: the LowCodeAPI server in between must, and LowCodeAPI's
+    /// open-source server does not. Nothing in the request itself is wrong.
+    pub fn is_runway_version_rejected(&self) -> bool {
+        const NEEDLE: &[u8] = b"x-runway-version";
+        self.status == 400
+            && [&self.runway_error, &self.message, &self.body_excerpt]
+                .into_iter()
+                .flatten()
+                .any(|text| {
+                    text.as_bytes()
+                        .windows(NEEDLE.len())
+                        .any(|w| w.eq_ignore_ascii_case(NEEDLE))
+                })
+    }
+
     fn hint(&self) -> &'static str {
         match self.status {
             _ if self.routing_miss => {
@@ -247,6 +284,12 @@ impl ApiError {
             401 => "set LOWCODEAPI_API_TOKEN to your LowCodeAPI token (it starts with at_)",
             403 => "check the token, and that runwayml is authorized for it in LowCodeAPI",
             429 => "slow down and retry later",
+            _ if self.may_have_created_task() => MAY_HAVE_CREATED,
+            400 if self.is_runway_version_rejected() => {
+                "Runway wants an X-Runway-Version header, which the LowCodeAPI server in between \
+                 did not send (LowCodeAPI's open-source server does not): nothing in the request \
+                 is wrong; the server must add the header (or use hosted LowCodeAPI)"
+            }
             400 | 422 => "fix the request",
             500..=599 => "retry later",
             _ => "",
@@ -321,6 +364,13 @@ pub struct TransportError {
     pub task_id: Option<TaskId>,
 }
 
+impl TransportError {
+    /// A create whose request may have been sent: anything but a failure to connect.
+    fn may_have_created_task(&self) -> bool {
+        self.operation == "image_to_video" && self.kind != TransportKind::Connect
+    }
+}
+
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let what = match self.kind {
@@ -333,16 +383,12 @@ impl fmt::Display for TransportError {
             write!(f, " for task {id}")?;
         }
         write!(f, ": {}", self.message)?;
-        match (self.kind, self.operation) {
-            (TransportKind::Timeout | TransportKind::Other, "image_to_video") => write!(
-                f,
-                " — the task may have been created; it was not submitted again to avoid a \
-                 duplicate charge"
-            ),
-            (TransportKind::Connect, _) => {
-                write!(f, " — check the base URL and the network")
-            }
-            _ => Ok(()),
+        if self.may_have_created_task() {
+            write!(f, " — {MAY_HAVE_CREATED}")
+        } else if self.kind == TransportKind::Connect {
+            write!(f, " — check the base URL and the network")
+        } else {
+            Ok(())
         }
     }
 }
@@ -373,6 +419,11 @@ impl fmt::Display for DecodeError {
         if let Some(id) = &self.task_id {
             write!(f, " for task {id}")?;
         }
-        write!(f, ": {}; body starts: {}", self.message, self.body_excerpt)
+        write!(f, ": {}; body starts: {}", self.message, self.body_excerpt)?;
+        if self.operation == "image_to_video" {
+            // A success status: Runway most likely created the task, whose id is unreadable here.
+            write!(f, " — {MAY_HAVE_CREATED}")?;
+        }
+        Ok(())
     }
 }

@@ -13,7 +13,9 @@ pub enum UrlFormat {
     /// Try New, fall back to Old on a routing miss, and remember what worked (the default).
     #[default]
     Auto,
-    /// Always the New Format (`/v1/tasks/{id}`).
+    /// Always the New Format (`/v1/tasks/{id}`), except for a task whose id is the Old Format's
+    /// literal segment (`id`, in any case): its New Format URL is the Old Format route itself, so
+    /// it always goes on the Old Format.
     New,
     /// Always the Old Format (`/v1/tasks/id?id={id}`).
     Old,
@@ -28,6 +30,15 @@ pub enum UrlFormatState {
     New,
     /// Calls use the Old Format.
     Old,
+}
+
+/// The literal path segment the Old Format puts where the New Format has the task id.
+pub(crate) const OLD_FORMAT_SEGMENT: &str = "id";
+
+/// True for an id whose New Format URL would be the Old Format route (`/v1/tasks/id`). Routers
+/// match paths case-insensitively (Express does by default), so `ID` and `Id` collide too.
+pub(crate) fn is_old_format_segment(id: &str) -> bool {
+    id.eq_ignore_ascii_case(OLD_FORMAT_SEGMENT)
 }
 
 const UNSETTLED: u8 = 0;
@@ -70,5 +81,26 @@ impl FormatMemory {
         self.state
             .compare_exchange(UNSETTLED, value, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_literal_segment_collides_in_any_case() {
+        for id in ["id", "ID", "Id", "iD"] {
+            assert!(is_old_format_segment(id), "{id}");
+        }
+        for id in [
+            "ids",
+            "i",
+            "id_",
+            "17f20503-6c24-4c16-946b-35dbbce2af2f",
+            "null",
+        ] {
+            assert!(!is_old_format_segment(id), "{id}");
+        }
     }
 }

@@ -277,7 +277,10 @@ impl<S: TaskSource> Poller<S> {
         let mut cancelled = false;
         if self.settings.cancel_on_timeout {
             match self.source.cancel(&self.id).await {
-                Ok(_) => cancelled = true,
+                Ok(outcome) if outcome.is_confirmed() => cancelled = true,
+                Ok(outcome) => {
+                    tracing::warn!(task = %self.id, outcome = %outcome, "cancel after timeout not confirmed")
+                }
                 Err(error) => {
                     tracing::warn!(task = %self.id, error = %error, "cancel after timeout failed")
                 }
@@ -503,7 +506,11 @@ mod tests {
         }
         fn cancel(&self, _id: &TaskId) -> BoxFuture<'_, Result<CancelOutcome, Error>> {
             *self.cancels.lock().unwrap() += 1;
-            Box::pin(async { Ok(CancelOutcome::Cancelled) })
+            Box::pin(async {
+                Ok(CancelOutcome::Cancelled {
+                    was: crate::TaskStatus::Running,
+                })
+            })
         }
     }
 

@@ -1,6 +1,7 @@
-//! Requirement 5: cancel_task when the DELETE never answers (the self-hosted server can hang on a
-//! successful DELETE): the task is checked instead of the DELETE being repeated; and a DELETE on
-//! a task that is already gone is a success.
+//! cancel_task looks at the task before its DELETE, so its outcome can say what happened:
+//! cancelled while running, deleted after finishing, not found (nothing sent), confirmed after a
+//! DELETE that never answered (the self-hosted server can hang on a successful DELETE), or
+//! unknown (sent, unconfirmed). The DELETE is never repeated after a timeout.
 
 mod common;
 
@@ -8,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use httpmock::{Mock, MockServer};
-use lowcodeapi_runwayml::{CancelOutcome, Client, Error, TransportKind, UrlFormat, UrlFormatState};
+use lowcodeapi_runwayml::{CancelOutcome, Client, TaskStatus, UrlFormat, UrlFormatState};
 use serde_json::{Value, json};
 
 const CANCEL_TIMEOUT: Duration = Duration::from_millis(300);
@@ -26,7 +27,8 @@ fn cancel_client(server: &MockServer, format: UrlFormat) -> Client {
         .expect("client")
 }
 
-/// A DELETE that hangs, and a GET answering `status` + `body`: (delete, get) mocks.
+/// A DELETE that hangs, and a GET answering `status` + `body` (to the look before the DELETE
+/// and to the check after it): (delete, get) mocks.
 async fn hung_delete_then_get<'a>(
     server: &'a MockServer,
     status: u16,
@@ -48,7 +50,7 @@ async fn hung_delete_then_get<'a>(
 }
 
 #[tokio::test]
-async fn a_hung_cancel_confirmed_by_a_cancelled_task() {
+async fn a_hung_delete_of_a_task_showing_cancelled_is_confirmed() {
     let server = MockServer::start_async().await;
     let (delete, get) =
         hung_delete_then_get(&server, 200, &hosted(task_json(TASK, "CANCELLED"))).await;
@@ -60,20 +62,21 @@ async fn a_hung_cancel_confirmed_by_a_cancelled_task() {
     let elapsed = started.elapsed();
     assert_eq!(
         outcome.expect("confirmed"),
-        CancelOutcome::ConfirmedAfterTimeout
+        CancelOutcome::ConfirmedAfterTimeout {
+            was: TaskStatus::Cancelled
+        }
     );
     assert!(elapsed >= CANCEL_TIMEOUT, "{elapsed:?}");
-    assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
     assert_eq!(
         delete.calls_async().await,
         1,
         "the DELETE is not retried after a timeout"
     );
-    assert_eq!(get.calls_async().await, 1);
+    assert_eq!(get.calls_async().await, 2, "the look, then the check");
 }
 
 #[tokio::test]
-async fn a_hung_cancel_confirmed_by_a_gone_task() {
+async fn an_id_runway_does_not_know_is_not_found_and_nothing_is_deleted() {
     for body in [
         Wire::SelfHosted.runway_error(json!({"error": "Task not found"})),
         hosted_error("Task not found", "NOT_FOUND"),
@@ -83,42 +86,45 @@ async fn a_hung_cancel_confirmed_by_a_gone_task() {
         let (delete, get) = hung_delete_then_get(&server, 404, &body).await;
         let client = cancel_client(&server, UrlFormat::New);
 
-        let outcome = client.cancel_task(&task_id()).await;
+        let outcome = client.cancel_task(&task_id()).await.expect("an outcome");
 
-        assert_eq!(
-            outcome.expect("confirmed"),
-            CancelOutcome::ConfirmedAfterTimeout,
-            "{body}"
-        );
-        assert_eq!(delete.calls_async().await, 1);
+        assert_eq!(outcome, CancelOutcome::NotFound, "{body}");
+        assert!(!outcome.is_confirmed());
+        assert_eq!(outcome.was(), None);
+        assert!(!outcome.to_string().contains("cancelled ("), "{outcome}");
+        assert_eq!(delete.calls_async().await, 0, "no DELETE for an unknown id");
         assert_eq!(get.calls_async().await, 1);
     }
 }
 
 #[tokio::test]
-async fn a_hung_cancel_of_a_task_still_running_is_an_error_with_the_task_id() {
+async fn a_hung_delete_of_a_task_still_running_is_unknown_and_says_so() {
     let server = MockServer::start_async().await;
     let (delete, get) =
         hung_delete_then_get(&server, 200, &hosted(task_json(TASK, "RUNNING"))).await;
     let client = cancel_client(&server, UrlFormat::New);
 
-    let error = expect_err(client.cancel_task(&task_id()).await);
+    let outcome = client.cancel_task(&task_id()).await.expect("an outcome");
 
-    assert_eq!(error.task_id().map(|t| t.as_str()), Some(TASK));
-    assert!(error.is_timeout(), "{error:?}");
-    assert!(
-        matches!(&error, Error::Transport(t) if t.kind == TransportKind::Timeout && t.operation == "delete_task"),
-        "{error:?}"
-    );
-    assert!(error.to_string().contains(TASK), "{error}");
+    let CancelOutcome::Unknown { was, reason } = &outcome else {
+        panic!("{outcome:?}");
+    };
+    assert_eq!(*was, TaskStatus::Running);
+    assert!(reason.contains("delete_task timed out"), "{reason}");
+    assert!(reason.contains(TASK), "{reason}");
+    assert!(reason.contains("still showed it RUNNING"), "{reason}");
+    assert!(!outcome.is_confirmed());
+    let shown = outcome.to_string();
+    assert!(shown.contains("was sent"), "{shown}");
+    assert!(shown.contains("may still take effect"), "{shown}");
+    assert_no_token("unknown outcome", &shown);
     assert_eq!(delete.calls_async().await, 1);
-    assert_eq!(get.calls_async().await, 1);
+    assert_eq!(get.calls_async().await, 2);
 }
 
 #[tokio::test]
-async fn a_hung_cancel_whose_check_fails_or_misses_is_an_error() {
+async fn a_look_that_fails_sends_no_delete() {
     for (status, body) in [
-        // The check itself fails.
         (
             401,
             json!({"message": "A valid API token is required to access this API.", "provider": "runwayml", "error": {"code": 401}}),
@@ -132,17 +138,17 @@ async fn a_hung_cancel_whose_check_fails_or_misses_is_an_error() {
 
         let error = expect_err(client.cancel_task(&task_id()).await);
 
-        assert!(error.is_timeout(), "HTTP {status}: {error:?}");
+        assert_eq!(error.status(), Some(status), "{error:?}");
         assert_eq!(error.task_id().map(|t| t.as_str()), Some(TASK));
-        assert_eq!(delete.calls_async().await, 1);
+        assert_eq!(delete.calls_async().await, 0, "HTTP {status}");
         assert_eq!(get.calls_async().await, 1);
     }
 }
 
 #[tokio::test]
 async fn a_hung_self_hosted_cancel_in_auto_mode() {
-    // The realistic case: self-hosted, nothing learned yet. New misses, the Old DELETE hangs,
-    // the check then finds the Old Format and the task cancelled.
+    // The realistic case: self-hosted, nothing learned yet. The look misses on New and finds the
+    // task on Old (settling it); the Old DELETE hangs; the check finds the task cancelled.
     let server = MockServer::start_async().await;
     let miss = |route: Route| {
         server.mock_async(move |when, then| {
@@ -170,19 +176,27 @@ async fn a_hung_self_hosted_cancel_in_auto_mode() {
 
     assert_eq!(
         outcome.expect("confirmed"),
-        CancelOutcome::ConfirmedAfterTimeout
+        CancelOutcome::ConfirmedAfterTimeout {
+            was: TaskStatus::Cancelled
+        }
     );
-    assert_eq!(delete_new.calls_async().await, 1);
+    assert_eq!(delete_new.calls_async().await, 0);
     assert_eq!(delete_old.calls_async().await, 1);
     assert_eq!(get_new.calls_async().await, 1);
-    assert_eq!(get_old.calls_async().await, 1);
+    assert_eq!(get_old.calls_async().await, 2);
     assert_eq!(client.url_format(), UrlFormatState::Old);
 }
 
 #[tokio::test]
-async fn cancelling_a_task_that_is_already_gone() {
+async fn a_task_gone_between_the_look_and_the_delete_is_confirmed_not_cancelled() {
     for wire in WIRES {
         let server = MockServer::start_async().await;
+        let get = server
+            .mock_async(|when, then| {
+                Route::get(wire.format()).when(when);
+                json(then, 200, &wire.success(task_json(TASK, "RUNNING")));
+            })
+            .await;
         let body = wire.runway_error(json!({"error": "Task not found"}));
         let delete = server
             .mock_async(|when, then| {
@@ -196,46 +210,25 @@ async fn cancelling_a_task_that_is_already_gone() {
 
         assert_eq!(
             outcome.unwrap_or_else(|e| panic!("{wire:?}: {e}")),
-            CancelOutcome::AlreadyGone,
+            CancelOutcome::ConfirmedAfterTimeout {
+                was: TaskStatus::Running
+            },
             "{wire:?}"
         );
+        assert_eq!(get.calls_async().await, 1, "{wire:?}");
         assert_eq!(delete.calls_async().await, 1, "{wire:?}");
     }
 }
 
 #[tokio::test]
-async fn cancelling_a_gone_task_on_self_hosted_in_auto_mode() {
+async fn a_routing_miss_on_the_delete_is_an_error() {
     let server = MockServer::start_async().await;
-    let miss = server
+    let get = server
         .mock_async(|when, then| {
-            Route::DeleteNew.when(when);
-            raw(then, 404, "application/json", ROUTING_MISS);
+            Route::GetNew.when(when);
+            json(then, 200, &hosted(task_json(TASK, "RUNNING")));
         })
         .await;
-    let gone = server
-        .mock_async(|when, then| {
-            Route::DeleteOld.when(when);
-            json(
-                then,
-                404,
-                &Wire::SelfHosted.runway_error(json!({"error": "Task not found"})),
-            );
-        })
-        .await;
-    let client = cancel_client(&server, UrlFormat::Auto);
-
-    assert_eq!(
-        client.cancel_task(&task_id()).await.expect("gone"),
-        CancelOutcome::AlreadyGone
-    );
-    assert_eq!(miss.calls_async().await, 1);
-    assert_eq!(gone.calls_async().await, 1);
-    assert_eq!(client.url_format(), UrlFormatState::Old);
-}
-
-#[tokio::test]
-async fn a_routing_miss_on_cancel_is_not_already_gone() {
-    let server = MockServer::start_async().await;
     let miss = server
         .mock_async(|when, then| {
             Route::DeleteNew.when(when);
@@ -248,5 +241,6 @@ async fn a_routing_miss_on_cancel_is_not_already_gone() {
 
     assert!(error.api().expect("api").routing_miss);
     assert_eq!(error.task_id().map(|t| t.as_str()), Some(TASK));
+    assert_eq!(get.calls_async().await, 1);
     assert_eq!(miss.calls_async().await, 1);
 }

@@ -144,6 +144,13 @@ async fn cancel_task_succeeds_in_every_dialect() {
     ];
     for (name, format, status, body) in cases {
         let server = MockServer::start_async().await;
+        // The look before the DELETE (a bare task body decodes in every dialect).
+        server
+            .mock_async(|when, then| {
+                Route::get(format).when(when);
+                json(then, 200, &task_json(TASK, "RUNNING"));
+            })
+            .await;
         let mock = server
             .mock_async(|when, then| {
                 Route::delete(format).when(when);
@@ -163,7 +170,9 @@ async fn cancel_task_succeeds_in_every_dialect() {
 
         assert_eq!(
             outcome.unwrap_or_else(|e| panic!("{name}: {e}")),
-            CancelOutcome::Cancelled,
+            CancelOutcome::Cancelled {
+                was: TaskStatus::Running
+            },
             "{name}"
         );
         assert_eq!(mock.calls_async().await, 1, "{name}");
@@ -314,9 +323,12 @@ async fn typed_generated_mocks_serve_bare_runway_answers() {
     assert_eq!(got.status, TaskStatus::Succeeded);
     assert_eq!(got.cost, Some(25.0));
     assert_eq!(client.url_format(), UrlFormatState::New);
+    // The task had finished: the DELETE deletes it, and the outcome says so.
     assert_eq!(
         client.cancel_task(&task_id()).await.expect("cancel"),
-        CancelOutcome::Cancelled
+        CancelOutcome::Deleted {
+            was: TaskStatus::Succeeded
+        }
     );
     let made = client
         .create_image_to_video_raw(&create_body())
@@ -324,7 +336,8 @@ async fn typed_generated_mocks_serve_bare_runway_answers() {
         .expect("create");
     assert_eq!(made.id.as_str(), TASK);
     assert_eq!(made.estimated_cost, Some(12.5));
-    assert_eq!(get.calls(), 1);
+    // The get, and the cancel's look before its DELETE.
+    assert_eq!(get.calls(), 2);
     assert_eq!(delete.calls(), 1);
     assert_eq!(create.calls(), 1);
 }

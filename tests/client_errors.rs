@@ -377,12 +377,9 @@ async fn runway_404_task_not_found_in_every_dialect() {
             "{display}"
         );
         assert_eq!(mock.calls_async().await, 1, "{wire:?}");
-        let settled = if wire == Wire::SelfHosted {
-            UrlFormatState::Old
-        } else {
-            UrlFormatState::New
-        };
-        assert_eq!(client.url_format(), settled);
+        // A provider's 404 may be a routing artefact (the New Format URL of a task named `id` is
+        // the Old Format route): it never settles the format.
+        assert_eq!(client.url_format(), UrlFormatState::Unsettled, "{wire:?}");
     }
 }
 

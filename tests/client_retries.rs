@@ -70,6 +70,15 @@ impl Op {
 /// Serves `status` on `op`'s route and returns (error, requests).
 async fn fail_with(op: Op, status: u16, policy: RetryPolicy) -> (Result<(), Error>, usize) {
     let server = MockServer::start_async().await;
+    if let Op::Delete = op {
+        // The look a cancel takes before its DELETE.
+        server
+            .mock_async(|when, then| {
+                Route::GetNew.when(when);
+                json(then, 200, &hosted(task_json(TASK, "RUNNING")));
+            })
+            .await;
+    }
     let body = error_body(status);
     let mock = server
         .mock_async(|when, then| {
@@ -105,7 +114,7 @@ async fn get_and_delete_are_not_retried_on_other_errors() {
             let (result, requests) = fail_with(op, status, policy()).await;
             assert_eq!(requests, 1, "{op:?} {status}");
             match (op, status) {
-                // A DELETE on a task Runway no longer knows is done.
+                // A DELETE on a task Runway no longer knows is done (the look saw it).
                 (Op::Delete, 404) => assert!(result.is_ok()),
                 _ => assert_eq!(result.expect_err("error").status(), Some(status)),
             }
@@ -493,6 +502,12 @@ fn backoff_bounds() {
 #[tokio::test]
 async fn a_rate_limited_cancel_is_retried_then_succeeds() {
     let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            Route::GetNew.when(when);
+            json(then, 200, &hosted(task_json(TASK, "RUNNING")));
+        })
+        .await;
     let limited = server
         .mock_async(|when, then| {
             Route::DeleteNew.when(when);
@@ -511,7 +526,12 @@ async fn a_rate_limited_cancel_is_retried_then_succeeds() {
         .await
         .expect("cancelled");
 
-    assert_eq!(outcome, CancelOutcome::Cancelled);
+    assert_eq!(
+        outcome,
+        CancelOutcome::Cancelled {
+            was: TaskStatus::Running
+        }
+    );
     assert_eq!(limited.calls_async().await, 1);
     assert_eq!(ok.calls_async().await, 1);
 }

@@ -159,7 +159,12 @@ async fn cancel_a_running_task(dialect: Dialect, formats: UrlFormats) {
     assert!(task.progress.is_some());
 
     let outcome = client.cancel_task(&created.id).await.unwrap();
-    assert_eq!(outcome, CancelOutcome::Cancelled);
+    assert_eq!(
+        outcome,
+        CancelOutcome::Cancelled {
+            was: TaskStatus::Running
+        }
+    );
     let info = sim.task(created.id.as_str()).unwrap();
     assert_eq!(info.removed, Some(Removal::Cancelled));
     assert_eq!(info.status, "CANCELLED");
@@ -168,11 +173,13 @@ async fn cancel_a_running_task(dialect: Dialect, formats: UrlFormats) {
     let gone = client.get_task(&created.id).await.unwrap_err();
     assert!(gone.is_not_found(), "{gone:?}");
     assert_eq!(gone.task_id(), Some(&created.id));
-    // Cancelling again is not an error: Runway says a 404 there is safe to ignore.
+    // Cancelling again is not an error (Runway says a 404 there is safe to ignore), but it is
+    // not a cancel either: the task is not found, and no DELETE is sent.
     assert_eq!(
         client.cancel_task(&created.id).await.unwrap(),
-        CancelOutcome::AlreadyGone
+        CancelOutcome::NotFound
     );
+    assert_eq!(sim.task(created.id.as_str()).unwrap().delete_calls, 1);
     sim.shutdown().await;
 }
 
@@ -210,13 +217,18 @@ async fn url_format_settles_and_gets_cost_one_request(dialect: Dialect, formats:
         assert_eq!(r.status, Some(200));
     }
 
-    // Clones share what was learned; deletes use the settled format too.
+    // Clones share what was learned; a cancel (a look, then the DELETE) uses the settled
+    // format too.
     sim.clear_requests();
     client.clone().cancel_task(&created.id).await.unwrap();
     let requests = sim.requests();
-    assert_eq!(requests.len(), 1, "{requests:#?}");
-    assert_eq!(requests[0].route, Route::DeleteTask);
-    assert_eq!(requests[0].format, Some(wire));
+    assert_eq!(requests.len(), 2, "{requests:#?}");
+    assert_eq!(requests[0].route, Route::GetTask);
+    assert_eq!(requests[1].route, Route::DeleteTask);
+    assert!(
+        requests.iter().all(|r| r.format == Some(wire)),
+        "{requests:#?}"
+    );
     sim.shutdown().await;
 }
 
@@ -240,7 +252,12 @@ async fn delete_that_never_answers_is_confirmed(dialect: Dialect, formats: UrlFo
         .expect("the cancel returned")
         .unwrap();
     let took = started.elapsed();
-    assert_eq!(outcome, CancelOutcome::ConfirmedAfterTimeout);
+    assert_eq!(
+        outcome,
+        CancelOutcome::ConfirmedAfterTimeout {
+            was: TaskStatus::Running
+        }
+    );
     assert!(took >= Duration::from_millis(300), "{took:?}");
     assert!(took < Duration::from_secs(3), "{took:?}");
     assert_eq!(hang.fired(), 1);

@@ -4,6 +4,8 @@
 //!    pin was not edited by hand since it was fetched.
 //! 2. `spec/openapi.json` is byte for byte what `cargo xtask prepare` would write from the pin
 //!    and the overlay: nobody edited the prepared document, or forgot to regenerate it.
+//! 3. `crates/sim/assets/runwayml-definition.json` (the simulator's copy of the pin, which it
+//!    compiles in so that it packages on its own) is byte for byte the pin.
 //!
 //! Every problem is reported (not just the first), each with the command that fixes it.
 
@@ -28,6 +30,10 @@ pub fn run(root: &Path) -> anyhow::Result<ExitCode> {
         Err(problem) => problems.push(problem),
     }
     match check_prepared(root) {
+        Ok(message) => println!("ok: {message}"),
+        Err(problem) => problems.push(problem),
+    }
+    match check_sim_definition(root) {
         Ok(message) => println!("ok: {message}"),
         Err(problem) => problems.push(problem),
     }
@@ -128,6 +134,40 @@ pub fn check_prepared(root: &Path) -> Result<String, String> {
         let _ = write!(
             message,
             "\n  first differing line {number}:\n    committed: {}\n    expected:  {}",
+            left.unwrap_or("(end of file)"),
+            right.unwrap_or("(end of file)")
+        );
+    }
+    Err(message)
+}
+
+/// Check (c): the simulator's copy of the pin is the pin.
+///
+/// `Ok` carries a one-line confirmation; `Err` the problem, with its fix.
+pub fn check_sim_definition(root: &Path) -> Result<String, String> {
+    let fix = "run `cargo xtask prepare` (it copies the pin there) and commit it";
+    let pin = read(root, paths::UPSTREAM)?;
+    let copy = read(root, paths::SIM_DEFINITION).map_err(|problem| format!("{problem}; {fix}"))?;
+    if copy == pin {
+        return Ok(format!(
+            "{} is a copy of {}",
+            paths::SIM_DEFINITION,
+            paths::UPSTREAM
+        ));
+    }
+    let (copy_text, pin_text) = (
+        String::from_utf8_lossy(&copy),
+        String::from_utf8_lossy(&pin),
+    );
+    let mut message = format!(
+        "{} differs from {} (the simulator would serve another document); {fix}",
+        paths::SIM_DEFINITION,
+        paths::UPSTREAM
+    );
+    if let Some((number, left, right)) = first_difference(&copy_text, &pin_text) {
+        let _ = write!(
+            message,
+            "\n  first differing line {number}:\n    copy: {}\n    pin:  {}",
             left.unwrap_or("(end of file)"),
             right.unwrap_or("(end of file)")
         );

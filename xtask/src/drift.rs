@@ -5,7 +5,13 @@
 //! parameters (by location and name), request body fields (dotted property paths, with their type
 //! and whether they are required, counting LowCodeAPI's property-level `"required": true` as well
 //! as the standard `required` array) and responses (by status code) that were added, removed or
-//! changed. Changes outside `paths` (info, servers, components, …) get one line per section.
+//! changed. Changes outside `paths` (info, components, …) get one line per section.
+//!
+//! Sections that describe where a document is served rather than the API ([`DEPLOYMENT_KEYS`]:
+//! `servers`, at the top, on a path item or on an operation) differ between any two deployments:
+//! an unconfigured self-hosted server writes `http://undefined/runwayml`, a configured one its
+//! own URL, hosted LowCodeAPI its own. They are reported in [`DriftReport::deployment`], as
+//! information, and are not drift ([`DriftReport::has_drift`]).
 //!
 //! ```
 //! let pinned = serde_json::json!({"openapi": "3.0.0", "paths": {"/a": {"get": {}}}});
@@ -23,6 +29,10 @@ use serde_json::{Map, Value};
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
+/// Keys that say where a document is served, not what the API is: different on every deployment,
+/// so never drift (top level, path items and operations alike).
+pub const DEPLOYMENT_KEYS: [&str; 1] = ["servers"];
+
 /// How many leaf differences to spell out for one item before summarising the rest.
 const MAX_DETAILS: usize = 6;
 /// The schema keys that [`describe`] sums up as a type.
@@ -155,17 +165,26 @@ pub struct DriftReport {
     pub removed: Vec<OperationKey>,
     /// Operations in both that differ.
     pub changed: Vec<OperationChange>,
-    /// Differences outside operations, one per section (`info`, `servers`, `components`, …).
+    /// Differences outside operations, one per section (`info`, `components`, …).
     pub other: Vec<SectionChange>,
+    /// Deployment-specific differences ([`DEPLOYMENT_KEYS`], e.g. `servers`): information, not
+    /// drift. Named `servers`, `path /p servers` or `GET /p servers`.
+    pub deployment: Vec<SectionChange>,
 }
 
 impl DriftReport {
     /// True when the two documents are equal as JSON values (object key order aside).
     pub fn is_empty(&self) -> bool {
-        self.added.is_empty()
+        !self.has_drift() && self.deployment.is_empty()
+    }
+
+    /// True when the API itself differs: operations added, removed or changed, or a section
+    /// other than the deployment-specific ones. What `fetch-spec --check` fails on.
+    pub fn has_drift(&self) -> bool {
+        !(self.added.is_empty()
             && self.removed.is_empty()
             && self.changed.is_empty()
-            && self.other.is_empty()
+            && self.other.is_empty())
     }
 }
 
@@ -173,6 +192,14 @@ impl fmt::Display for DriftReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.is_empty() {
             return writeln!(f, "no drift");
+        }
+        if !self.has_drift() {
+            writeln!(
+                f,
+                "no drift; deployment-specific differences (information, not drift): {}",
+                self.deployment_names()
+            )?;
+            return self.fmt_deployment(f);
         }
         write!(
             f,
@@ -205,6 +232,28 @@ impl fmt::Display for DriftReport {
         for line in &self.other {
             writeln!(f, "  ~ other    {line}")?;
         }
+        if !self.deployment.is_empty() {
+            writeln!(
+                f,
+                "deployment-specific differences (information, not drift): {}",
+                self.deployment_names()
+            )?;
+            self.fmt_deployment(f)?;
+        }
+        Ok(())
+    }
+}
+
+impl DriftReport {
+    fn deployment_names(&self) -> String {
+        let names: Vec<&str> = self.deployment.iter().map(|d| d.section.as_str()).collect();
+        names.join(", ")
+    }
+
+    fn fmt_deployment(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for line in &self.deployment {
+            writeln!(f, "  i info     {line}")?;
+        }
         Ok(())
     }
 }
@@ -218,9 +267,20 @@ pub fn diff(pinned: &Value, live: &Value) -> DriftReport {
     let old_ops = operations(pinned);
     let new_ops = operations(live);
     for (key, old) in &old_ops {
+        if let Some((_, new)) = new_ops.iter().find(|(other, _)| other == key) {
+            for name in DEPLOYMENT_KEYS {
+                let (before, after) = (old.deployment.get(name), new.deployment.get(name));
+                if before != after {
+                    report.deployment.push(SectionChange {
+                        section: format!("{key} {name}"),
+                        detail: presence(before, after),
+                    });
+                }
+            }
+        }
         match new_ops.iter().find(|(other, _)| other == key) {
             None => report.removed.push(key.clone()),
-            Some((_, new)) if old != new => {
+            Some((_, new)) if !old.same_api(new) => {
                 let mut changes = operation_changes(pinned, old, live, new);
                 if changes.is_empty() {
                     changes.push(Change {
@@ -243,8 +303,23 @@ pub fn diff(pinned: &Value, live: &Value) -> DriftReport {
             report.added.push(key.clone());
         }
     }
-    report.other = other_changes(pinned, live);
+    let (other, deployment): (Vec<Tagged>, Vec<Tagged>) = other_changes(pinned, live)
+        .into_iter()
+        .partition(|change| !change.deployment);
+    report.other = other.into_iter().map(|c| c.change).collect();
     report
+        .deployment
+        .splice(0..0, deployment.into_iter().map(|c| c.change));
+    report
+}
+
+/// What `summarise` says, or `added` / `removed`.
+fn presence(before: Option<&Value>, after: Option<&Value>) -> String {
+    match (before, after) {
+        (Some(before), Some(after)) => summarise(before, after),
+        (Some(_), None) => "removed".to_owned(),
+        _ => "added".to_owned(),
+    }
 }
 
 /// An operation with its path-level parameters merged in (operation-level ones win).
@@ -254,6 +329,18 @@ struct Operation {
     body: Option<Value>,
     responses: Map<String, Value>,
     rest: Map<String, Value>,
+    /// [`DEPLOYMENT_KEYS`] found on the operation, kept out of the comparison.
+    deployment: Map<String, Value>,
+}
+
+impl Operation {
+    /// Equal but for deployment-specific keys.
+    fn same_api(&self, other: &Operation) -> bool {
+        self.parameters == other.parameters
+            && self.body == other.body
+            && self.responses == other.responses
+            && self.rest == other.rest
+    }
 }
 
 fn operations(document: &Value) -> Vec<(OperationKey, Operation)> {
@@ -281,6 +368,10 @@ fn operations(document: &Value) -> Vec<(OperationKey, Operation)> {
             }
             let mut rest = operation.clone();
             rest.remove("parameters");
+            let deployment = DEPLOYMENT_KEYS
+                .iter()
+                .filter_map(|key| rest.remove(*key).map(|value| ((*key).to_owned(), value)))
+                .collect();
             let body = rest
                 .remove("requestBody")
                 .map(|body| resolve(document, &body).clone());
@@ -304,6 +395,7 @@ fn operations(document: &Value) -> Vec<(OperationKey, Operation)> {
                     body,
                     responses,
                     rest,
+                    deployment,
                 },
             ));
         }
@@ -772,9 +864,16 @@ fn resolve<'a>(document: &'a Value, value: &'a Value) -> &'a Value {
     current
 }
 
+/// A difference outside operations, and whether it is deployment-specific.
+struct Tagged {
+    change: SectionChange,
+    deployment: bool,
+}
+
 /// Differences outside operations: top-level sections other than `paths`, and path items'
 /// own fields (summary, description, servers; their parameters are counted per operation).
-fn other_changes(pinned: &Value, live: &Value) -> Vec<SectionChange> {
+/// Deployment-specific keys come out as their own entries, tagged.
+fn other_changes(pinned: &Value, live: &Value) -> Vec<Tagged> {
     let mut lines = Vec::new();
     let empty = Map::new();
     let old = pinned.as_object().unwrap_or(&empty);
@@ -789,9 +888,13 @@ fn other_changes(pinned: &Value, live: &Value) -> Vec<SectionChange> {
             (None, Some(_)) => "added".to_owned(),
             _ => continue,
         };
-        lines.push(SectionChange {
-            section: key,
-            detail,
+        let deployment = DEPLOYMENT_KEYS.contains(&key.as_str());
+        lines.push(Tagged {
+            change: SectionChange {
+                section: key,
+                detail,
+            },
+            deployment,
         });
     }
     let paths = |object: &Map<String, Value>| {
@@ -812,11 +915,29 @@ fn other_changes(pinned: &Value, live: &Value) -> Vec<SectionChange> {
             item.retain(|key, _| key != "parameters" && !METHODS.contains(&key.as_str()));
             Value::Object(item)
         };
-        let (before, after) = (item_fields(&old_paths), item_fields(&new_paths));
+        let (mut before, mut after) = (item_fields(&old_paths), item_fields(&new_paths));
+        for name in DEPLOYMENT_KEYS {
+            let (was, is) = (
+                before.as_object_mut().and_then(|o| o.remove(name)),
+                after.as_object_mut().and_then(|o| o.remove(name)),
+            );
+            if was != is {
+                lines.push(Tagged {
+                    change: SectionChange {
+                        section: format!("path {path} {name}"),
+                        detail: presence(was.as_ref(), is.as_ref()),
+                    },
+                    deployment: true,
+                });
+            }
+        }
         if before != after {
-            lines.push(SectionChange {
-                section: format!("path {path}"),
-                detail: summarise(&before, &after),
+            lines.push(Tagged {
+                change: SectionChange {
+                    section: format!("path {path}"),
+                    detail: summarise(&before, &after),
+                },
+                deployment: false,
             });
         }
     }

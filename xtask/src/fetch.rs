@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::drift;
+use crate::{drift, paths};
 
 /// LowCodeAPI's hosted document server.
 pub const DEFAULT_BASE: &str = "https://backend.lowcodeapi.com";
@@ -155,6 +155,15 @@ pub fn run(root: &Path, options: &FetchOptions, check: bool) -> anyhow::Result<E
         if report.is_empty() {
             println!("{} matches {}", rel(root, &upstream), fetched.source);
             Ok(ExitCode::SUCCESS)
+        } else if !report.has_drift() {
+            // Only where the document is served differs (e.g. `servers`): not drift.
+            println!(
+                "{} matches {} except for deployment-specific sections:",
+                rel(root, &upstream),
+                fetched.source
+            );
+            print!("{report}");
+            Ok(ExitCode::SUCCESS)
         } else {
             println!(
                 "{} drifted from the pin {}:",
@@ -181,6 +190,16 @@ pub fn run(root: &Path, options: &FetchOptions, check: bool) -> anyhow::Result<E
                 rel(root, &upstream),
                 fetched.source
             ),
+        }
+        if root.join(paths::UPSTREAM) == upstream
+            && paths::sync_sim_definition(root)
+                .with_context(|| format!("cannot update {}", paths::SIM_DEFINITION))?
+        {
+            println!(
+                "wrote {} (a copy of {})",
+                paths::SIM_DEFINITION,
+                paths::UPSTREAM
+            );
         }
         Ok(ExitCode::SUCCESS)
     }

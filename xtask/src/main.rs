@@ -43,7 +43,8 @@ enum Command {
     },
     /// Turn the pin plus spec/overlay.yaml into spec/openapi.json.
     Prepare,
-    /// Prove the committed spec files agree: provenance hash and prepared document.
+    /// Prove the committed spec files agree: provenance hash, prepared document, and the
+    /// simulator's copy of the pin.
     Check,
     /// Run every benchmark of BENCHMARKS.md, print the summary, rewrite its figures section.
     Bench(xtask::bench::BenchArgs),
@@ -51,7 +52,16 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let root = paths::workspace_root();
+    let root = match paths::workspace_root() {
+        Ok((root, how)) => {
+            eprintln!("workspace: {} ({how})", root.display());
+            root
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     let result = match cli.command {
         Command::FetchSpec {
             base,

@@ -72,6 +72,15 @@ pub fn run(root: &Path) -> Result<ExitCode> {
         paths::PREPARED,
         operations(&prepared.document).len()
     );
+    if paths::sync_sim_definition(root)
+        .with_context(|| format!("cannot update {}", paths::SIM_DEFINITION))?
+    {
+        println!(
+            "wrote {} (a copy of {})",
+            paths::SIM_DEFINITION,
+            paths::UPSTREAM
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -66,7 +66,9 @@ fn assert_check_fails(root: &Path, needles: &[&str]) -> String {
         stderr(&output)
     );
     assert!(
-        stderr(&output).starts_with("error: spec check failed"),
+        stderr(&output)
+            .lines()
+            .any(|line| line.starts_with("error: spec check failed")),
         "stderr: {}",
         stderr(&output)
     );
@@ -223,7 +225,15 @@ fn fails_clearly_when_files_are_missing() {
             "FAILED: spec/openapi.json is missing; run `cargo xtask prepare`",
         ],
     );
-    assert!(!out.contains("ok:"), "{out}");
+    // Only the simulator's copy (still equal to the pin) holds.
+    let oks: Vec<&str> = out.lines().filter(|l| l.starts_with("ok:")).collect();
+    assert_eq!(
+        oks,
+        vec![
+            "ok: crates/sim/assets/runwayml-definition.json is a copy of spec/upstream/runwayml.json"
+        ],
+        "{out}"
+    );
 }
 
 #[test]
@@ -251,4 +261,161 @@ fn first_operation(document: &Value) -> (String, String) {
         }
     }
     panic!("no operation in spec/openapi.json");
+}
+
+// --- the workspace root is found at run time -----------------------------------------------------
+
+/// A consistent copy that is also a cargo workspace (a `Cargo.toml` with `[workspace]`).
+fn workspace_copy() -> TempDir {
+    let root = consistent_copy();
+    fs::write(
+        root.path().join("Cargo.toml"),
+        "[workspace]\nmembers = []\n",
+    )
+    .expect("write Cargo.toml");
+    root
+}
+
+/// Runs `xtask check` with neither `XTASK_ROOT` nor `CARGO_MANIFEST_DIR` unless given.
+fn check_from(dir: &Path, manifest_dir: Option<&Path>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    command
+        .arg("check")
+        .current_dir(dir)
+        .env_remove("XTASK_ROOT")
+        .env_remove("CARGO_MANIFEST_DIR");
+    if let Some(manifest_dir) = manifest_dir {
+        command.env("CARGO_MANIFEST_DIR", manifest_dir);
+    }
+    command.output().expect("run xtask")
+}
+
+#[test]
+fn the_root_comes_from_cargo_manifest_dir_at_run_time() {
+    // This binary was built from the workspace; it must check the tree it is run for.
+    let root = workspace_copy();
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+
+    let output = check_from(elsewhere.path(), Some(&root.path().join("xtask")));
+
+    assert!(
+        output.status.success(),
+        "stdout: {}\nstderr: {}",
+        stdout(&output),
+        stderr(&output)
+    );
+    let err = stderr(&output);
+    assert!(
+        err.contains(&format!(
+            "workspace: {} (from CARGO_MANIFEST_DIR)",
+            root.path().display()
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_root_is_found_by_walking_up_from_the_current_directory() {
+    let root = workspace_copy();
+    // Make the copy's check fail, so a pass would mean another tree was checked.
+    fs::write(root.path().join(PREPARED), "{}\n").expect("spoil the prepared document");
+
+    let output = check_from(&root.path().join("spec/upstream"), None);
+
+    assert_eq!(output.status.code(), Some(1), "stdout: {}", stdout(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains(&format!(
+            "workspace: {} (found from the current directory)",
+            root.path().display()
+        )),
+        "{err}"
+    );
+    assert!(
+        stdout(&output).contains("FAILED: spec/openapi.json"),
+        "{}",
+        stdout(&output)
+    );
+
+    // A CARGO_MANIFEST_DIR that is not inside a workspace is not trusted either.
+    let stray = tempfile::tempdir().expect("tempdir");
+    let output = check_from(&root.path().join("spec"), Some(&stray.path().join("xtask")));
+    assert!(
+        stderr(&output).contains("found from the current directory"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn outside_any_workspace_it_says_how_to_name_one() {
+    let nowhere = tempfile::tempdir().expect("tempdir");
+    if nowhere
+        .path()
+        .ancestors()
+        .any(|dir| dir.join("Cargo.toml").exists())
+    {
+        return; // the temporary directory sits inside a workspace on this machine
+    }
+
+    let output = check_from(nowhere.path(), None);
+
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(err.contains("no cargo workspace"), "{err}");
+    assert!(err.contains("XTASK_ROOT"), "{err}");
+}
+
+// --- the simulator's copy of the pin -------------------------------------------------------------
+
+const SIM_DEFINITION: &str = "crates/sim/assets/runwayml-definition.json";
+
+#[test]
+fn the_committed_simulator_copy_is_the_pin() {
+    assert_eq!(
+        fs::read(workspace().join(SIM_DEFINITION)).expect("the simulator's copy"),
+        fs::read(workspace().join(UPSTREAM)).expect("the pin"),
+        "run `cargo xtask prepare`"
+    );
+}
+
+#[test]
+fn check_fails_when_the_simulator_copy_differs_and_prepare_restores_it() {
+    let root = consistent_copy();
+    let copy = root.path().join(SIM_DEFINITION);
+    assert_eq!(
+        fs::read(&copy).expect("fetch-spec wrote the copy"),
+        fs::read(root.path().join(UPSTREAM)).expect("pin")
+    );
+    let output = xtask(root.path(), &["check"]);
+    assert!(
+        stdout(&output).contains(&format!("ok: {SIM_DEFINITION} is a copy of {UPSTREAM}")),
+        "{}",
+        stdout(&output)
+    );
+
+    let mut edited = fs::read_to_string(&copy).expect("read");
+    edited = edited.replacen("\"openapi\"", "\"openapi\" ", 1);
+    fs::write(&copy, edited).expect("edit the copy");
+    assert_check_fails(
+        root.path(),
+        &[
+            &format!("FAILED: {SIM_DEFINITION} differs from {UPSTREAM}"),
+            "first differing line",
+            "cargo xtask prepare",
+        ],
+    );
+
+    let output = xtask(root.path(), &["prepare"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains(&format!("wrote {SIM_DEFINITION}")),
+        "{}",
+        stdout(&output)
+    );
+    let output = xtask(root.path(), &["check"]);
+    assert!(output.status.success(), "{}", stdout(&output));
+
+    fs::remove_file(&copy).expect("remove the copy");
+    assert_check_fails(root.path(), &[&format!("{SIM_DEFINITION} is missing")]);
 }

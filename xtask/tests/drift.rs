@@ -318,20 +318,84 @@ fn changes_outside_operations_get_one_line_per_section() {
     let report = drift::diff(&pinned, &live);
 
     assert!(report.added.is_empty() && report.removed.is_empty() && report.changed.is_empty());
+    assert!(report.has_drift());
     let lines: Vec<String> = report.other.iter().map(ToString::to_string).collect();
     assert_eq!(
         lines,
         vec![
             "info: title added",
-            "servers: [0].url \"http://undefined/runwayml\" → \"https://backend.lowcodeapi.com/runwayml\"",
             "components: securitySchemes.ApiToken.in \"query\" → \"header\"",
             "path /v1/tasks/id: summary added",
         ]
     );
+    let deployment: Vec<String> = report.deployment.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        deployment,
+        vec![
+            "servers: [0].url \"http://undefined/runwayml\" → \"https://backend.lowcodeapi.com/runwayml\""
+        ]
+    );
     let text = report.to_string();
     assert!(text.starts_with(
-        "operations: 0 added, 0 removed, 0 changed; other sections changed: info, servers, components, path /v1/tasks/id\n"
+        "operations: 0 added, 0 removed, 0 changed; other sections changed: info, components, path /v1/tasks/id\n"
     ), "{text}");
+    assert!(
+        text.contains("deployment-specific differences (information, not drift): servers\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn servers_are_deployment_specific_not_drift_wherever_they_are() {
+    // What a configured self-hosted server (or hosted LowCodeAPI) serves, against the pin an
+    // unconfigured server wrote: only `servers` differs.
+    let pinned = fixture();
+    let mut live = fixture();
+    live["servers"] = json!([{"url": "https://lowcode.example.com/runwayml"}]);
+    live["paths"]["/v1/tasks/id"]["servers"] = json!([{"url": "https://a.example.com"}]);
+    live["paths"]["/v1/image_to_video"]["post"]["servers"] =
+        json!([{"url": "https://b.example.com"}]);
+
+    let report = drift::diff(&pinned, &live);
+
+    assert!(!report.has_drift(), "{report}");
+    assert!(!report.is_empty());
+    assert!(
+        report.changed.is_empty() && report.other.is_empty(),
+        "{report}"
+    );
+    let sections: Vec<&str> = report
+        .deployment
+        .iter()
+        .map(|d| d.section.as_str())
+        .collect();
+    assert_eq!(
+        sections,
+        vec![
+            "servers",
+            "path /v1/tasks/id servers",
+            "POST /v1/image_to_video servers"
+        ],
+        "{report}"
+    );
+    let text = report.to_string();
+    assert!(
+        text.starts_with(
+            "no drift; deployment-specific differences (information, not drift): servers, "
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("0 added"), "{text}");
+
+    // Real drift next to a servers difference is still drift.
+    live["paths"]["/v1/tasks/id"]
+        .as_object_mut()
+        .unwrap()
+        .remove("delete");
+    let report = drift::diff(&pinned, &live);
+    assert!(report.has_drift());
+    assert_eq!(report.removed, vec![key("DELETE", "/v1/tasks/id")]);
+    assert_eq!(report.deployment.len(), 3);
 }
 
 #[test]

@@ -112,8 +112,13 @@ fn assert_failed(
 ) {
     let err = stderr(output);
     assert_eq!(output.status.code(), Some(1), "stderr: {err}");
-    let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(lines.len(), 1, "one line on stderr, got: {err}");
+    // Every run first says which workspace root it used.
+    assert!(err.starts_with("workspace: "), "stderr: {err}");
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|line| !line.starts_with("workspace: "))
+        .collect();
+    assert_eq!(lines.len(), 1, "one error line on stderr, got: {err}");
     assert!(lines[0].starts_with("error: "), "stderr: {err}");
     for needle in needles {
         assert!(err.contains(needle), "stderr lacks {needle:?}: {err}");
@@ -638,6 +643,57 @@ fn check_passes_when_the_live_document_equals_the_pin() {
     assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
     assert!(stdout(&output).contains("matches"), "{}", stdout(&output));
     assert_eq!(snapshot(root.path()), before, "--check writes nothing");
+}
+
+#[test]
+fn check_reports_a_different_servers_section_as_information_and_exits_0() {
+    let server = MockServer::start();
+    let mut live = fixture();
+    live["servers"] = json!([{"url": "https://lowcode.example.com/runwayml"}]);
+    server.mock(|when, then| {
+        when.method(GET).path(OPENAPI);
+        then.status(200).json_body(live.clone());
+    });
+    let root = scratch();
+    let before = snapshot(root.path());
+
+    let output = fetch_spec(root.path(), &server, &["--check"]);
+
+    let out = stdout(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stdout: {out}\nstderr: {}",
+        stderr(&output)
+    );
+    assert!(
+        out.contains("except for deployment-specific sections"),
+        "{out}"
+    );
+    assert!(out.contains("information, not drift"), "{out}");
+    assert!(
+        out.contains("https://lowcode.example.com/runwayml"),
+        "{out}"
+    );
+    assert!(!out.contains("To re-pin"), "{out}");
+    assert_eq!(snapshot(root.path()), before, "--check writes nothing");
+
+    // With a real change as well, the check fails and still shows the servers line apart.
+    let server = MockServer::start();
+    let mut live = drifted();
+    live["servers"] = json!([{"url": "https://lowcode.example.com/runwayml"}]);
+    server.mock(|when, then| {
+        when.method(GET).path(OPENAPI);
+        then.status(200).json_body(live.clone());
+    });
+    let output = fetch_spec(root.path(), &server, &["--check"]);
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("operations: 1 added, 1 removed, 2 changed"),
+        "{out}"
+    );
+    assert!(out.contains("information, not drift"), "{out}");
 }
 
 /// The fixture with POST /v1/text_to_image added, DELETE /v1/tasks/id removed, and

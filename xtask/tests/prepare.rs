@@ -3,16 +3,20 @@
 
 use serde_json::{Value, json};
 use xtask::paths::workspace_root;
+
+/// The checkout the tests run in (cargo sets CARGO_MANIFEST_DIR at run time).
+fn root() -> std::path::PathBuf {
+    workspace_root().expect("the workspace root").0
+}
 use xtask::prepare::{Prepared, prepare, prepare_files, render};
 
 fn pinned() -> Value {
-    let text =
-        std::fs::read_to_string(workspace_root().join("spec/upstream/runwayml.json")).unwrap();
+    let text = std::fs::read_to_string(root().join("spec/upstream/runwayml.json")).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
 fn overlay() -> String {
-    std::fs::read_to_string(workspace_root().join("spec/overlay.yaml")).unwrap()
+    std::fs::read_to_string(root().join("spec/overlay.yaml")).unwrap()
 }
 
 /// Generates Rust from a prepared document the way build.rs does; panics are failures too.
@@ -134,8 +138,8 @@ fn prepare_is_idempotent() {
 
 #[test]
 fn the_committed_prepared_document_is_current() {
-    let expected = render(&prepare_files(&workspace_root()).unwrap().document);
-    let committed = std::fs::read_to_string(workspace_root().join("spec/openapi.json")).unwrap();
+    let expected = render(&prepare_files(&root()).unwrap().document);
+    let committed = std::fs::read_to_string(root().join("spec/openapi.json")).unwrap();
     assert!(
         committed == expected,
         "spec/openapi.json is stale: run `cargo xtask prepare`"

@@ -11,6 +11,7 @@
 //! runway task wait ID [--timeout SECS] [--poll-interval SECS] [--json]
 //! runway task download ID [--out PATH] [--overwrite] [--json]
 //! runway task cancel ID [--json]
+//! (every command also takes --url-format auto|new|old)
 //! ```
 //!
 //! Try it with no account at all (it runs against the built-in simulator):
@@ -53,6 +54,14 @@
 //! - `LOWCODEAPI_BASE_URL`: another base URL, e.g. a self-hosted LowCodeAPI, or a simulator
 //!   running on its own (`cargo run -p lowcodeapi-runwayml-sim -- --port 8080`, then
 //!   `LOWCODEAPI_BASE_URL=http://127.0.0.1:8080/runwayml LOWCODEAPI_API_TOKEN=at_sim_0123456789abcdef`).
+//! - `LOWCODEAPI_URL_FORMAT` (or `--url-format`): `new`, `old` or `auto`. LowCodeAPI routes task
+//!   URLs in a New (`/v1/tasks/{id}`) and an Old Format (`/v1/tasks/id?id=…`); its open-source
+//!   server routes only the Old one. Without a setting, the first run against a base URL probes
+//!   (New, then Old on a routing miss) and remembers what worked in
+//!   `$XDG_CACHE_HOME/lowcodeapi-runwayml/url-formats.json` (or the platform's cache directory),
+//!   so later runs send one request per call. The file holds only a hash of the base URL (with
+//!   the token masked) and the format, never the token; a damaged file is ignored. `auto` probes
+//!   afresh; a remembered format that meets a routing miss is forgotten.
 //!
 //! Waiting polls the way Runway asks (every 5 s or more; 0.5 s with the built-in simulator,
 //! which runs 10× faster); `--poll-interval` sets a fixed interval instead, `--timeout` bounds the
@@ -62,10 +71,26 @@
 //!
 //! Human-readable on stdout by default, with a progress bar on stderr while waiting when stderr
 //! is a terminal. With `--json`, exactly one JSON object on stdout at the end, and no bar:
-//! `task_id` and `status` (`null` when unknown), and where they apply `progress` (0..1),
-//! `output` (an array of URLs; not after a download), `files` (saved videos: `path`, `bytes`,
-//! `sha256`, and from the MP4 header `duration` in seconds, `width`, `height`), `failure`, `failure_code`, `cost` (credits), `error` (a message),
-//! `cancelled` and `cancel_outcome` (`cancelled`, `already_gone` or `confirmed_after_timeout`).
+//! `task_id` and `status` (`null` when unknown: never a status nobody saw), and where they apply
+//! `progress` (0..1), `output` (an array of URLs; not after a download), `files` (saved
+//! videos: `path`, `bytes`, `sha256`, and from the MP4 header `duration` in seconds, `width`,
+//! `height`), `failure`, `failure_code`, `cost` (credits),
+//! `error` (a message), `may_have_created_task` (`true` when a create failed in a way that does
+//! not say whether the task exists: it may be billed, do not resubmit blindly), and for a cancel
+//! `cancel_outcome`, `was` (the status seen just before the DELETE), `cancelled` and `deleted`.
+//!
+//! # Cancel
+//!
+//! `task cancel` looks at the task first, because Runway's DELETE cancels a running task but
+//! deletes a finished one, and afterwards both (and an id that never existed) answer 404:
+//!
+//! | `cancel_outcome` | meaning | exit |
+//! |---|---|---|
+//! | `cancelled` | it was pending, throttled or running; Runway accepted the cancel (`status: CANCELLED`) | 0 |
+//! | `deleted` | it had finished, so Runway deleted it: its outputs are gone | 0 |
+//! | `confirmed_after_timeout` | the DELETE got no answer; a check then found the task gone | 0 |
+//! | `not_found` | Runway does not know the id; nothing was sent but the look | 1 |
+//! | `unknown` | the DELETE was sent but not confirmed; it may still take effect: `runway task get ID` | 1 |
 //!
 //! Every error is one line on stderr, naming the task when there is one; the token is never
 //! printed.
@@ -75,9 +100,9 @@
 //! | code | meaning |
 //! |------|---------|
 //! | 0    | the task SUCCEEDED, or the action was done (`--no-wait` create, `task get` of any status, a cancel) |
-//! | 1    | an API or network error, a FAILED or CANCELLED task, a task that is gone, or a timeout |
+//! | 1    | an API or network error, a FAILED or CANCELLED task, a task that is gone or not found, an unconfirmed cancel, or a timeout |
 //! | 2    | a usage, configuration or validation error: nothing was sent |
-//! | 130  | interrupted (Ctrl-C) while waiting: the task keeps running; `runway task wait ID` resumes |
+//! | 130  | interrupted (Ctrl-C) while waiting: the task keeps running; `runway task wait ID` resumes. During a cancel: the cancel may have been sent; `runway task get ID` shows where it stands |
 
 use std::fmt::Write as _;
 use std::io::IsTerminal as _;
@@ -90,11 +115,15 @@ use clap::{Args, Parser, Subcommand};
 use futures::StreamExt as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lowcodeapi_runwayml::{
-    BASE_URL_ENV, CancelOutcome, Client, Error, ImageToVideo, MediaUri, Model, PollSchedule,
-    PromptImage, Ratio, TOKEN_ENV, Task, TaskId, TaskStatus,
+    BASE_URL_ENV, CancelOutcome, Client, DEFAULT_BASE_URL, Error, ImageToVideo, MediaUri, Model,
+    PollSchedule, PromptImage, Ratio, TOKEN_ENV, Task, TaskId, TaskStatus,
 };
 use lowcodeapi_runwayml_sim::{DEFAULT_TOKEN, Simulator};
 use serde::Serialize;
+
+mod format_cache;
+
+use format_cache::FormatChoice;
 
 /// The sample image Runway's own getting-started guide uses.
 const SAMPLE_IMAGE: &str = "https://upload.wikimedia.org/wikipedia/commons/8/85/Tour_Eiffel_Wikimedia_Commons_(cropped).jpg";
@@ -178,6 +207,11 @@ struct CommonArgs {
     /// Use the built-in simulator even when LOWCODEAPI_API_TOKEN is set.
     #[arg(long)]
     sim: bool,
+    /// LowCodeAPI's URL format: new, old (the only one LowCodeAPI's open-source server routes),
+    /// or auto (probe, and remember what worked for this base URL) [default: what worked before,
+    /// else auto; env: LOWCODEAPI_URL_FORMAT].
+    #[arg(long, value_name = "FORMAT", value_enum)]
+    url_format: Option<FormatChoice>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -291,9 +325,17 @@ struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     cancelled: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    deleted: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     cancel_outcome: Option<&'static str>,
+    /// The status a cancel saw just before its DELETE.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    was: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// A create failed in a way that does not say whether the task exists: do not resubmit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    may_have_created_task: Option<bool>,
     /// A last line for people: what happened, or what to do next (human output only).
     #[serde(skip)]
     hint: Option<String>,
@@ -331,6 +373,9 @@ impl Report {
         }
         if let Some(status) = &self.status {
             line("status:", status);
+        }
+        if let Some(was) = &self.was {
+            line("was:", was);
         }
         if let Some(progress) = self.progress {
             line("progress:", &format!("{:.0}%", progress * 100.0));
@@ -384,6 +429,10 @@ impl Ending {
         if report.task_id.is_none() {
             report.task_id = error.task_id().map(ToString::to_string);
         }
+        if error.may_have_created_task() {
+            report.may_have_created_task = Some(true);
+        }
+        format_cache::note_error(error);
         Ending::failed(report, exit_code(error), describe(error))
     }
 
@@ -437,6 +486,20 @@ fn one_line(message: &str) -> String {
 struct Backend {
     client: Client,
     sim: Option<Simulator>,
+    /// The URL format chosen for this run, and where to remember what it learned.
+    format: Option<format_cache::Decision>,
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        if let Some(note) = self
+            .format
+            .as_ref()
+            .and_then(|decision| decision.finish(self.client.url_format()))
+        {
+            eprintln!("{note}");
+        }
+    }
 }
 
 /// Whether `generate` will run against the built-in simulator (`--sim`, or no token).
@@ -468,10 +531,21 @@ impl Backend {
                 ),
             ));
         }
+        let token = std::env::var(TOKEN_ENV).unwrap_or_default();
+        let base_url = std::env::var(BASE_URL_ENV)
+            .ok()
+            .filter(|b| !b.trim().is_empty())
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
+        let format = format_cache::decide(common.url_format, base_url.trim(), &token)
+            .map_err(|message| Ending::failed(Report::default(), Exit::Usage, message))?;
         let client = Client::from_env_builder()
-            .and_then(|builder| builder.build())
+            .and_then(|builder| builder.url_format(format.format).build())
             .map_err(|e| Ending::error(&e, Report::default()))?;
-        Ok(Backend { client, sim: None })
+        Ok(Backend {
+            client,
+            sim: None,
+            format: Some(format),
+        })
     }
 
     /// Starts the simulator in this process and says so in one line on stderr.
@@ -499,6 +573,7 @@ impl Backend {
         Ok(Backend {
             client,
             sim: Some(sim),
+            format: None,
         })
     }
 
@@ -689,31 +764,83 @@ async fn cancel(id: &str, common: &CommonArgs) -> Ending {
         Ok(backend) => backend,
         Err(ending) => return ending,
     };
-    let outcome = match backend.client.cancel_task(&id).await {
+    let check = format!("check with `runway task get {id}` (a 404 then means it is gone)");
+    let outcome = tokio::select! {
+        outcome = backend.client.cancel_task(&id) => outcome,
+        _ = tokio::signal::ctrl_c() => {
+            return Ending::failed(
+                Report::of_id(&id),
+                Exit::Interrupted,
+                format!(
+                    "interrupted: the cancel of task {id} may already have been sent and may \
+                     still take effect; {check}"
+                ),
+            );
+        }
+    };
+    let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(error) => return Ending::error(&error, Report::of_id(&id)),
     };
-    let (detail, hint) = match outcome {
-        CancelOutcome::AlreadyGone => (
-            "already_gone",
-            "nothing to cancel: the task was already cancelled, deleted or never existed",
-        ),
-        CancelOutcome::ConfirmedAfterTimeout => (
-            "confirmed_after_timeout",
-            "the cancel got no answer in time; a check showed the task cancelled",
-        ),
-        _ => (
-            "cancelled",
-            "cancelled (a task that had finished is deleted instead)",
-        ),
+    cancel_ending(&id, &outcome, &check)
+}
+
+/// What a cancel's outcome is reported as. `status` is `CANCELLED` only when Runway accepted the
+/// cancel of a task seen running; nothing claims a status nobody saw.
+fn cancel_ending(id: &TaskId, outcome: &CancelOutcome, check: &str) -> Ending {
+    let was = outcome.was().map(ToString::to_string);
+    let finished = outcome.was().is_some_and(|w| w.is_terminal());
+    let mut report = Report {
+        cancel_outcome: Some(outcome.as_str()),
+        was,
+        ..Report::of_id(id)
     };
-    Ending::done(Report {
-        status: Some(TaskStatus::Cancelled.to_string()),
-        cancelled: Some(true),
-        cancel_outcome: Some(detail),
-        hint: Some(hint.to_owned()),
-        ..Report::of_id(&id)
-    })
+    match outcome {
+        CancelOutcome::Cancelled { .. } => {
+            report.status = Some(TaskStatus::Cancelled.to_string());
+            report.cancelled = Some(true);
+            report.deleted = Some(false);
+        }
+        CancelOutcome::Deleted { .. } => {
+            report.cancelled = Some(false);
+            report.deleted = Some(true);
+        }
+        CancelOutcome::ConfirmedAfterTimeout { .. } => {
+            report.cancelled = Some(!finished);
+            report.deleted = Some(finished);
+        }
+        CancelOutcome::NotFound => {
+            report.cancelled = Some(false);
+            report.deleted = Some(false);
+            return Ending::failed(
+                report,
+                Exit::Failed,
+                format!(
+                    "task {id} not found: Runway does not know it (a mistyped id, another key, or \
+                     already cancelled or deleted); nothing was cancelled"
+                ),
+            );
+        }
+        CancelOutcome::Unknown { reason, .. } => {
+            return Ending::failed(
+                report,
+                Exit::Failed,
+                format!(
+                    "the cancel of task {id} was sent but not confirmed and may still take \
+                     effect; {check} ({reason})"
+                ),
+            );
+        }
+        _ => {
+            return Ending::failed(
+                report,
+                Exit::Failed,
+                format!("cancel of task {id}: {outcome}; {check}"),
+            );
+        }
+    }
+    report.hint = Some(outcome.to_string());
+    Ending::done(report)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,7 +10,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use lowcodeapi_runwayml_sim::{DEFAULT_TOKEN, Outcome, Removal, Route, Simulator};
+use lowcodeapi_runwayml_sim::{
+    DEFAULT_TOKEN, Dialect, Fault, Outcome, Removal, Route, Simulator, UrlFormat,
+};
 use serde_json::Value;
 
 /// The token the external simulator accepts; distinctive, so a leak is easy to spot.
@@ -24,6 +26,12 @@ const SECRETS: [&str; 4] = [TOKEN, WRONG_TOKEN, MALFORMED_TOKEN, DEFAULT_TOKEN];
 const UNKNOWN_ID: &str = "0b6f8a52-3c1d-4e7f-9a20-5d4c3b2a1f00";
 /// How long any run may take before the test gives up on it.
 const RUN_LIMIT: Duration = Duration::from_secs(60);
+
+/// A cache directory for this test process (each simulator has its own base URL, so runs do not
+/// share entries).
+fn test_cache_home() -> PathBuf {
+    std::env::temp_dir().join(format!("runway-cli-test-cache-{}", std::process::id()))
+}
 
 /// The `runway` binary cargo built for this test.
 fn binary() -> &'static Path {
@@ -80,6 +88,9 @@ fn command(target: Target<'_>, args: &[&str]) -> (Command, Scratch) {
         .args(args)
         .env_remove("LOWCODEAPI_API_TOKEN")
         .env_remove("LOWCODEAPI_BASE_URL")
+        .env_remove("LOWCODEAPI_URL_FORMAT")
+        // The URL-format cache goes to a directory of this test run, never the user's.
+        .env("XDG_CACHE_HOME", test_cache_home())
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -624,11 +635,17 @@ fn task_cancel_exits_0_and_the_task_is_gone() {
     assert_eq!(run.code, Some(0), "{run:#?}");
     let report = run.json();
     assert_eq!(report["task_id"], id.as_str());
+    assert_eq!(report["status"], "CANCELLED");
     assert_eq!(report["cancelled"], true);
+    assert_eq!(report["deleted"], false);
     assert_eq!(report["cancel_outcome"], "cancelled");
+    assert!(
+        matches!(report["was"].as_str(), Some("PENDING" | "RUNNING")),
+        "{report}"
+    );
     assert_eq!(sim.task(&id).unwrap().removed, Some(Removal::Cancelled));
 
-    // Gone now: waiting for it fails naming it; cancelling again is not an error.
+    // Gone now: waiting for it fails naming it; cancelling again finds nothing to cancel.
     let run = runway(
         Target::External(&sim, TOKEN),
         &["task", "wait", &id, "--poll-interval", "0.05"],
@@ -639,8 +656,104 @@ fn task_cancel_exits_0_and_the_task_is_gone() {
         Target::External(&sim, TOKEN),
         &["task", "cancel", &id, "--json"],
     );
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert_eq!(run.json()["cancel_outcome"], "not_found");
+    assert_eq!(sim.task(&id).unwrap().delete_calls, 1);
+}
+
+#[test]
+fn cancelling_a_finished_task_says_deleted() {
+    let sim = simulator();
+    let id = create(&sim);
+    let run = runway(
+        Target::External(&sim, TOKEN),
+        &["task", "wait", &id, "--poll-interval", "0.05"],
+    );
     assert_eq!(run.code, Some(0), "{run:#?}");
-    assert_eq!(run.json()["cancel_outcome"], "already_gone");
+
+    let run = runway(Target::External(&sim, TOKEN), &["task", "cancel", &id]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert!(!run.stdout.contains("CANCELLED"), "{}", run.stdout);
+    assert!(!run.stdout.contains("cancelled ("), "{}", run.stdout);
+    assert!(run.stdout.contains("was:      SUCCEEDED"), "{}", run.stdout);
+    assert!(run.stdout.contains("deleted"), "{}", run.stdout);
+    assert!(run.stdout.contains("outputs are gone"), "{}", run.stdout);
+
+    let id = create(&sim);
+    runway(
+        Target::External(&sim, TOKEN),
+        &["task", "wait", &id, "--poll-interval", "0.05"],
+    );
+    let run = runway(
+        Target::External(&sim, TOKEN),
+        &["task", "cancel", &id, "--json"],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    let report = run.json();
+    assert_eq!(report["status"], Value::Null, "{report}");
+    assert_eq!(report["cancel_outcome"], "deleted");
+    assert_eq!(report["was"], "SUCCEEDED");
+    assert_eq!(report["deleted"], true);
+    assert_eq!(report["cancelled"], false);
+    assert_eq!(sim.task(&id).unwrap().removed, Some(Removal::Deleted));
+}
+
+#[test]
+fn cancelling_an_id_that_never_existed_exits_1_and_claims_nothing() {
+    let sim = simulator();
+    for id in [UNKNOWN_ID, "zz_not_a_uuid"] {
+        let run = runway(
+            Target::External(&sim, TOKEN),
+            &["task", "cancel", id, "--json"],
+        );
+        assert_eq!(run.code, Some(1), "{run:#?}");
+        let report = run.json();
+        assert_eq!(report["status"], Value::Null, "{report}");
+        assert_eq!(report["cancelled"], false, "{report}");
+        assert_eq!(report["cancel_outcome"], "not_found", "{report}");
+        assert!(!run.stdout.contains("CANCELLED"), "{report}");
+        let line = run.error_line();
+        assert!(line.contains("not found"), "{line}");
+        assert!(line.contains("nothing was cancelled"), "{line}");
+
+        let run = runway(Target::External(&sim, TOKEN), &["task", "cancel", id]);
+        assert_eq!(run.code, Some(1), "{run:#?}");
+        assert!(!run.stdout.contains("CANCELLED"), "{run:#?}");
+    }
+    assert_eq!(
+        sim.count(Route::DeleteTask),
+        0,
+        "no DELETE for an unknown id"
+    );
+}
+
+#[test]
+fn an_unconfirmed_cancel_says_it_was_sent_and_how_to_check() {
+    let sim = Simulator::builder()
+        .token(TOKEN)
+        .default_outcome(Outcome::RunForever)
+        .time_scale(200.0)
+        .start_blocking()
+        .unwrap();
+    let id = create(&sim);
+    // Every DELETE loses its connection before Runway sees it; the check still shows the task.
+    sim.fault(Route::DeleteTask, Fault::DropConnection).always();
+
+    let run = runway(
+        Target::External(&sim, TOKEN),
+        &["task", "cancel", &id, "--json"],
+    );
+
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    let report = run.json();
+    assert_eq!(report["cancel_outcome"], "unknown", "{report}");
+    assert_eq!(report["status"], Value::Null, "{report}");
+    assert!(report.get("cancelled").is_none(), "{report}");
+    let line = run.error_line();
+    assert!(line.contains("was sent but not confirmed"), "{line}");
+    assert!(line.contains("may still take effect"), "{line}");
+    assert!(line.contains(&format!("runway task get {id}")), "{line}");
+    assert!(sim.task(&id).unwrap().removed.is_none());
 }
 
 #[test]
@@ -925,4 +1038,241 @@ fn task_download_of_a_task_that_is_gone_exits_1_naming_it() {
         "{error}"
     );
     assert!(run.cwd.as_ref().unwrap().names().is_empty());
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_a_cancel_says_it_may_have_been_sent_and_how_to_check() {
+    let sim = Simulator::builder()
+        .token(TOKEN)
+        .default_outcome(Outcome::RunForever)
+        .time_scale(200.0)
+        .start_blocking()
+        .unwrap();
+    let id = create(&sim);
+    sim.fault(Route::DeleteTask, Fault::Hang);
+    let (mut command, _cwd) = command(Target::External(&sim, TOKEN), &["task", "cancel", &id]);
+    let child = command.spawn().unwrap();
+    // Interrupt once the DELETE reached the server.
+    let deadline = Instant::now() + RUN_LIMIT;
+    while sim.count(Route::DeleteTask) == 0 {
+        assert!(Instant::now() < deadline, "the DELETE never arrived");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let run = finish(child, "task cancel (interrupted)");
+
+    assert_eq!(run.code, Some(130), "{run:#?}");
+    let line = run.error_line();
+    assert!(line.contains("interrupted"), "{line}");
+    assert!(line.contains("may already have been sent"), "{line}");
+    assert!(line.contains(&format!("runway task get {id}")), "{line}");
+}
+
+// --- the create's caveat and the missing-version hint ---------------------------------------------
+
+#[test]
+fn an_ambiguous_create_failure_says_the_task_may_exist_in_json_too() {
+    let sim = simulator();
+    for status in [502, 503, 504] {
+        sim.fault(Route::CreateTask, Fault::Status(status)).times(1);
+        let run = runway(
+            Target::External(&sim, TOKEN),
+            &["generate", "--no-wait", "--json"],
+        );
+        assert_eq!(run.code, Some(1), "{run:#?}");
+        let report = run.json();
+        assert_eq!(report["may_have_created_task"], true, "{report}");
+        let error = report["error"].as_str().unwrap();
+        assert!(error.contains("may have been created"), "{error}");
+        assert!(
+            run.error_line().contains("may have been created"),
+            "{run:#?}"
+        );
+    }
+    // One request per attempt: nothing was submitted twice.
+    assert_eq!(sim.count(Route::CreateTask), 3);
+}
+
+#[test]
+fn a_server_that_drops_the_version_header_gets_a_hint_naming_it() {
+    let sim = Simulator::builder()
+        .token(TOKEN)
+        .dialect(Dialect::SelfHosted)
+        .forward_runway_version(false)
+        .start_blocking()
+        .unwrap();
+    let run = runway(Target::External(&sim, TOKEN), &["generate", "--no-wait"]);
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    let line = run.error_line();
+    assert!(line.contains("X-Runway-Version"), "{line}");
+    assert!(line.contains("LowCodeAPI server in between"), "{line}");
+    assert!(line.contains("nothing in the request is wrong"), "{line}");
+    assert!(!line.contains("fix the request"), "{line}");
+}
+
+// --- the URL format: fixed up front, or remembered between runs ---------------------------------------
+
+fn self_hosted() -> Simulator {
+    Simulator::builder()
+        .token(TOKEN)
+        .dialect(Dialect::SelfHosted)
+        .time_scale(200.0)
+        .start_blocking()
+        .unwrap()
+}
+
+/// A fresh cache directory for one test.
+fn cache_home(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("runway-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn runway_with(sim: &Simulator, cache: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
+    let (mut command, cwd) = command(Target::External(sim, TOKEN), args);
+    command.env("XDG_CACHE_HOME", cache);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut run = finish(command.spawn().expect("start the CLI"), &args.join(" "));
+    run.cwd = Some(cwd);
+    run
+}
+
+/// Requests a run sent, as (New Format task calls, Old Format task calls).
+fn task_calls(sim: &Simulator) -> (usize, usize) {
+    let requests = sim.requests();
+    let new = requests
+        .iter()
+        .filter(|r| r.format == Some(UrlFormat::New) || r.route == Route::NotFound)
+        .count();
+    let old = requests
+        .iter()
+        .filter(|r| r.format == Some(UrlFormat::Old))
+        .count();
+    (new, old)
+}
+
+#[test]
+fn the_url_format_that_worked_is_remembered_per_base_url_without_the_token() {
+    let sim = self_hosted();
+    let cache = cache_home("remembered");
+    let id = create(&sim);
+
+    sim.clear_requests();
+    let run = runway_with(&sim, &cache, &[], &["task", "get", &id]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert_eq!(
+        task_calls(&sim),
+        (1, 1),
+        "the first run probes: {:#?}",
+        sim.requests()
+    );
+
+    for _ in 0..3 {
+        sim.clear_requests();
+        let run = runway_with(&sim, &cache, &[], &["task", "get", &id]);
+        assert_eq!(run.code, Some(0), "{run:#?}");
+        assert_eq!(task_calls(&sim), (0, 1), "later runs send one request");
+    }
+
+    let file = cache.join("lowcodeapi-runwayml/url-formats.json");
+    let text = std::fs::read_to_string(&file).expect("the cache file");
+    assert!(text.contains("\"old\""), "{text}");
+    assert!(!text.contains(TOKEN), "{text}");
+    assert!(!text.contains("at_"), "{text}");
+    assert!(!text.contains(&sim.addr().port().to_string()), "{text}");
+
+    // A damaged file is ignored (the run probes again) and replaced.
+    std::fs::write(&file, b"{\"formats\": [garbage").unwrap();
+    sim.clear_requests();
+    let run = runway_with(&sim, &cache, &[], &["task", "get", &id]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert_eq!(task_calls(&sim), (1, 1));
+    assert!(std::fs::read_to_string(&file).unwrap().contains("\"old\""));
+    let _ = std::fs::remove_dir_all(&cache);
+}
+
+#[test]
+fn the_url_format_can_be_fixed_by_flag_or_environment() {
+    let sim = self_hosted();
+    let cache = cache_home("fixed");
+    let id = create(&sim);
+
+    sim.clear_requests();
+    let run = runway_with(
+        &sim,
+        &cache,
+        &[],
+        &["task", "get", &id, "--url-format", "old"],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert_eq!(task_calls(&sim), (0, 1));
+
+    sim.clear_requests();
+    let run = runway_with(
+        &sim,
+        &cache,
+        &[("LOWCODEAPI_URL_FORMAT", "OLD")],
+        &["task", "get", &id],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert_eq!(task_calls(&sim), (0, 1));
+    assert!(!cache.exists(), "a fixed format is not remembered");
+
+    // The flag wins over the environment; New is not routed by this server.
+    sim.clear_requests();
+    let run = runway_with(
+        &sim,
+        &cache,
+        &[("LOWCODEAPI_URL_FORMAT", "old")],
+        &["task", "get", &id, "--url-format", "new"],
+    );
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(run.error_line().contains("base URL"), "{run:#?}");
+    assert_eq!(task_calls(&sim), (1, 0));
+
+    let run = runway_with(
+        &sim,
+        &cache,
+        &[("LOWCODEAPI_URL_FORMAT", "sideways")],
+        &["task", "get", &id],
+    );
+    assert_eq!(run.code, Some(2), "{run:#?}");
+    assert!(
+        run.error_line().contains("LOWCODEAPI_URL_FORMAT"),
+        "{run:#?}"
+    );
+    let _ = std::fs::remove_dir_all(&cache);
+}
+
+#[test]
+fn a_remembered_format_that_stopped_working_is_forgotten() {
+    let sim = self_hosted();
+    let cache = cache_home("stale");
+    let id = create(&sim);
+    let run = runway_with(&sim, &cache, &[], &["task", "get", &id]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    // Make the remembered entry wrong for this server.
+    let file = cache.join("lowcodeapi-runwayml/url-formats.json");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("\"old\"", "\"new\"")).unwrap();
+
+    let run = runway_with(&sim, &cache, &[], &["task", "get", &id]);
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(
+        run.stderr.contains("no longer works and was forgotten"),
+        "{run:#?}"
+    );
+
+    sim.clear_requests();
+    let run = runway_with(&sim, &cache, &[], &["task", "get", &id]);
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert_eq!(task_calls(&sim), (1, 1), "probes again, then remembers Old");
+    let _ = std::fs::remove_dir_all(&cache);
 }

@@ -77,6 +77,11 @@ struct Run {
     output: String,
 }
 
+/// Where the CLI's URL-format cache goes in this test.
+fn cache_home() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("runway-secrets-cache-{}", std::process::id()))
+}
+
 async fn cli(binary: &std::path::Path, base_url: &str, token: &str, args: &[&str]) -> Run {
     let mut command = Command::new(binary);
     command
@@ -84,6 +89,8 @@ async fn cli(binary: &std::path::Path, base_url: &str, token: &str, args: &[&str
         .env("LOWCODEAPI_API_TOKEN", token)
         .env("LOWCODEAPI_BASE_URL", base_url)
         .env("RUST_LOG", "trace")
+        .env("XDG_CACHE_HOME", cache_home())
+        .env_remove("LOWCODEAPI_URL_FORMAT")
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -239,6 +246,13 @@ async fn no_cli_path_shows_the_token() {
             ));
         }
     }
+    // The URL-format cache the runs wrote holds no token either.
+    let cache = cache_home().join("lowcodeapi-runwayml/url-formats.json");
+    let cached = std::fs::read_to_string(&cache).expect("the runs remembered a URL format");
+    if !leaks(&cached).is_empty() {
+        dirty.push(format!("the URL-format cache: {cached}"));
+    }
+    let _ = std::fs::remove_dir_all(cache_home());
     let failures = runs.iter().filter(|r| r.code != Some(0)).count();
     println!(
         "{} CLI runs checked ({failures} ending in an error)",

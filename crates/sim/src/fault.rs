@@ -81,8 +81,10 @@ impl Route {
 ///   [`DropAfterProcessing`](Fault::DropAfterProcessing) (no answer, the connection closes),
 ///   [`Hang`](Fault::Hang) and [`NoContentHang`](Fault::NoContentHang) (no answer ever).
 ///
-/// [`MalformedJson`](Fault::MalformedJson) and [`HugeBody`](Fault::HugeBody) do nothing to a
-/// download, and the download faults (`DropBodyAfter`, `SlowBody`, `LengthOver`,
+/// [`MalformedJson`](Fault::MalformedJson), [`HugeBody`](Fault::HugeBody),
+/// [`GzipBomb`](Fault::GzipBomb), [`OversizeBody`](Fault::OversizeBody) and
+/// [`CrossOriginRedirect`](Fault::CrossOriginRedirect) do nothing to a download (they fire and
+/// are counted, and the file is served as usual), and the download faults (`DropBodyAfter`, `SlowBody`, `LengthOver`,
 /// `ContentType`) do nothing on the API routes. A fault queued on [`Route::Any`] fires on
 /// downloads too.
 #[derive(Clone, Debug, PartialEq)]

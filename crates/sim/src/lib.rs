@@ -12,6 +12,11 @@
 //! - Runway's three operations reachable through LowCodeAPI: `POST /v1/image_to_video` with
 //!   Runway's per-model body validation, and `GET`/`DELETE` of a task that moves through
 //!   `PENDING` → `THROTTLED` → `RUNNING` → an [`Outcome`] over simulated time;
+//! - the outputs of `SUCCEEDED` tasks, as real, playable H.264 MP4 files of the requested ratio
+//!   and duration (a slow pan over the prompt image when it is a data URI, else a generated
+//!   pattern; see [`video`]), served by a second listener, the storage host
+//!   ([`Simulator::storage_url`]), behind signed links that expire on the simulated clock
+//!   ([`Builder::output_link_ttl`]), with `Range` support and download [faults](Fault);
 //! - the OpenAPI document LowCodeAPI serves, at `/runwayml/openapi` and `/runwayml/definition`;
 //! - [faults](Fault) on demand, per [route](Route), counted: 429 with `Retry-After` as each
 //!   dialect sends it, 5xx in JSON or HTML, slow answers, dropped connections, the self-hosted
@@ -591,8 +596,27 @@ impl Simulator {
     }
 
     /// The storage host's base URL, `http://127.0.0.1:PORT`: another origin than
-    /// [`base_url`](Simulator::base_url), where the output links of `SUCCEEDED` tasks point
-    /// (`/outputs/<task-id>/0.mp4?_jwt=…`). Its requests are logged with [`Route::Output`].
+    /// [`base_url`](Simulator::base_url), where the output links of `SUCCEEDED` tasks point,
+    /// like Runway's CDN: `/outputs/<task-id>/0.mp4?_jwt=<JWT>`.
+    ///
+    /// - The JWT (`HS256`, base64url parts) carries `{"exp": <unix seconds>, "task": "<id>", "n": 0}`,
+    ///   signed with a key derived from the [seed](Builder::seed). `exp` is on the simulated
+    ///   clock ([`epoch`](Builder::epoch) + [`now`](Simulator::now)), [`output_link_ttl`](Builder::output_link_ttl)
+    ///   ahead; every `GET` of the task issues a fresh link.
+    /// - `GET`/`HEAD`: `200`, `Content-Type: video/mp4`, `Content-Length`, `Accept-Ranges: bytes`.
+    ///   `Range: bytes=N-`, `N-M`, `-N`: `206` with `Content-Range`; unsatisfiable: `416` with
+    ///   `Content-Range: bytes */len`.
+    /// - A bad or missing signature: `403` `<Error><Code>AccessDenied</Code><Message>Signature mismatch</Message></Error>`
+    ///   (`application/xml`); an expired link: the same with `Request has expired`; a task that
+    ///   is unknown, deleted or not `SUCCEEDED`: `404` `NoSuchKey`.
+    /// - The file is a real MP4 ([`video`]) of the task's `ratio` and `duration`, made on the
+    ///   first download (about a second per 5 s of 720p) and kept for the next ones (the last
+    ///   four; an evicted one is made again, byte for byte the same); or, with
+    ///   [`synthetic_output_len`](Builder::synthetic_output_len), filler of that length.
+    ///
+    /// Its requests are logged with [`Route::Output`] (see
+    /// [`LoggedRequest::carries_api_token`]); [faults](Fault#on-downloads-routeoutput) queued on
+    /// that route shape downloads.
     pub fn storage_url(&self) -> &str {
         self.shared.config.outputs.base_url()
     }

@@ -81,15 +81,15 @@ impl LoggedRequest {
 
     /// Whether the request carried a LowCodeAPI token anywhere: an `api_token` query
     /// parameter, an `api_token` or `x-api-token` header, an `Authorization` header, or a
-    /// [`DEFAULT_TOKEN`](crate::DEFAULT_TOKEN)-like `at_…` value in any header or parameter.
-    /// Downloads ([`Route::Output`]) should never carry one.
+    /// [`DEFAULT_TOKEN`](crate::DEFAULT_TOKEN)-like value (a word starting with `at_`) in any
+    /// header or parameter. Downloads ([`Route::Output`]) should never carry one.
     pub fn carries_api_token(&self) -> bool {
         let named = |k: &str| {
             ["api_token", "x-api-token", "authorization"]
                 .iter()
                 .any(|n| k.eq_ignore_ascii_case(n))
         };
-        let token_like = |v: &str| v.contains("at_");
+        let token_like = |v: &str| v.split_whitespace().any(|w| w.starts_with("at_"));
         self.query.iter().any(|(k, v)| named(k) || token_like(v))
             || self.headers.iter().any(|(k, v)| named(k) || token_like(v))
     }

@@ -53,6 +53,10 @@ struct Args {
     /// Frames per second of output videos.
     #[arg(long, default_value_t = 24)]
     output_fps: u32,
+    /// Serve every output as this many bytes of filler instead of a video (for download
+    /// benchmarks).
+    #[arg(long)]
+    synthetic_output_len: Option<u64>,
     /// Play a LowCodeAPI that does not send Runway the X-Runway-Version header (as the
     /// open-source server does): every call that reaches Runway gets Runway's 400.
     #[arg(long)]
@@ -87,6 +91,9 @@ async fn main() -> ExitCode {
     }
     for t in args.unauthorized_tokens {
         builder = builder.unauthorized_token(t);
+    }
+    if let Some(len) = args.synthetic_output_len {
+        builder = builder.synthetic_output_len(len);
     }
     if let Some(seed) = args.seed {
         builder = builder.seed(seed);

@@ -60,7 +60,7 @@ use crate::video::{self, VideoOptions};
 /// How long output links stay valid unless configured: 24 hours, like Runway's shortest.
 pub const DEFAULT_OUTPUT_LINK_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// How many made videos are kept for later downloads.
+/// How many made videos are kept for later downloads (a few MB each).
 const CACHED_VIDEOS: usize = 4;
 
 /// The largest body chunk sent at once.
@@ -76,6 +76,8 @@ pub(crate) struct Outputs {
     synthetic_len: Option<u64>,
     fps: u32,
     cache: Mutex<VecDeque<((String, u32), Video)>>,
+    /// Videos made at once (each holds an encoder and a canvas): the machine's cores.
+    makers: tokio::sync::Semaphore,
 }
 
 impl std::fmt::Debug for Outputs {
@@ -103,6 +105,9 @@ impl Outputs {
             synthetic_len,
             fps: fps.clamp(1, 120),
             cache: Mutex::new(VecDeque::new()),
+            makers: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            ),
         }
     }
 
@@ -479,6 +484,7 @@ async fn download(
             let cell = outputs.video_cell(task, n);
             let made = cell
                 .get_or_init(|| async move {
+                    let _permit = outputs.makers.acquire().await;
                     tokio::task::spawn_blocking(move || video::render_mp4(&options))
                         .await
                         .map_err(|e| e.to_string())

@@ -141,7 +141,10 @@ pub fn render_mp4(options: &VideoOptions) -> Result<Vec<u8>, VideoError> {
         .scene_change_detect(false)
         .background_detection(false)
         .intra_frame_period(IntraFramePeriod::from_num_frames(fps * 2))
-        .vui(VuiConfig::bt601());
+        .vui(VuiConfig::bt601())
+        // One thread: the same request makes the same bytes, so a download resumed after the
+        // video was evicted from the cache and made again still fits together.
+        .num_threads(1);
     let mut encoder = Encoder::with_api_config(OpenH264API::from_source(), config).map_err(err)?;
 
     let mut sps: Option<Vec<u8>> = None;
@@ -220,7 +223,9 @@ fn mux(
             brand("avc1")?,
             brand("mp41")?,
         ],
-        timescale: 1000,
+        // The movie's timescale is the track's: the muxer converts each sample's duration to it
+        // with an integer division, which must be exact for the durations to add up.
+        timescale: fps * TICKS,
     };
     let size: usize = samples.iter().map(|(s, _)| s.len()).sum();
     let mut writer =
@@ -428,6 +433,14 @@ mod tests {
         assert_eq!(frame_size(Some("adaptive")), (1280, 720));
         assert_eq!(frame_size(None), (1280, 720));
         assert_eq!(frame_size(Some("1001:1001")), (1000, 1000));
+    }
+
+    #[test]
+    fn the_same_options_make_the_same_bytes() {
+        let options = VideoOptions::new(96, 64, 1).fps(6);
+        let a = render_mp4(&options).unwrap();
+        assert_eq!(a, render_mp4(&options).unwrap());
+        assert_ne!(a, render_mp4(&VideoOptions::new(64, 96, 1).fps(6)).unwrap());
     }
 
     #[test]

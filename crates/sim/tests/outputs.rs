@@ -88,6 +88,11 @@ fn decode(mp4_bytes: &[u8]) -> Decoded {
     let (width, height) = (track.width(), track.height());
     let samples = track.sample_count();
     let duration = track.duration();
+    // The movie's duration (what players show) is the track's.
+    let movie = Duration::from_secs_f64(
+        reader.moov.mvhd.duration as f64 / f64::from(reader.moov.mvhd.timescale),
+    );
+    assert_eq!(movie, duration);
     let avc = &track.trak.mdia.minf.stbl.stsd.avc1.as_ref().unwrap().avcc;
     let mut parameter_sets = Vec::new();
     for nal in avc
@@ -361,6 +366,30 @@ async fn links_expire_on_the_simulated_clock_and_every_get_issues_fresh_ones() {
     assert_eq!(claims["task"], id.as_str());
     assert_eq!(claims["n"], 0);
     assert!(claims["exp"].as_u64().is_some());
+}
+
+#[tokio::test]
+async fn links_last_24_hours_of_simulated_time_by_default() {
+    let epoch = std::time::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let (sim, _id, link) = succeeded(
+        Simulator::builder().epoch(epoch).synthetic_output_len(10),
+        request("1280:720", 5, "https://example.com/a.jpg"),
+    )
+    .await;
+    let jwt = link.split("_jwt=").nth(1).unwrap();
+    let payload = jwt.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    // Issued 60 s after the epoch (when the task was read), valid for 24 h from then.
+    assert_eq!(claims["exp"], 1_800_000_000u64 + 60 + 24 * 3600);
+    sim.advance(Duration::from_secs(24 * 3600 - 1));
+    assert_eq!(http().get(&link).send().await.unwrap().status(), 200);
+    sim.advance(Duration::from_secs(1));
+    assert_eq!(http().get(&link).send().await.unwrap().status(), 403);
 }
 
 #[tokio::test]

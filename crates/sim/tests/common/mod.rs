@@ -30,7 +30,9 @@ pub fn body_with_prompt(prompt: &str) -> String {
         .to_string()
 }
 
-/// A client that never uses a proxy from the environment and gives up after 5 s.
+/// A client that never uses a proxy from the environment, never inflates gzip bodies (even
+/// when a workspace-wide build turns on reqwest's `gzip` feature for the SDK) and gives up
+/// after 5 s.
 pub fn client() -> reqwest::Client {
     client_with_timeout(Duration::from_secs(5))
 }
@@ -38,6 +40,7 @@ pub fn client() -> reqwest::Client {
 pub fn client_with_timeout(timeout: Duration) -> reqwest::Client {
     reqwest::Client::builder()
         .no_proxy()
+        .no_gzip()
         .timeout(timeout)
         .build()
         .expect("client")
