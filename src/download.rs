@@ -1,5 +1,5 @@
 //! Saving a task's outputs: to a file or directory, any [`AsyncWrite`], or (feature
-//! `object-store`) an [`object_store::ObjectStore`].
+//! `object-store`) an `object_store::ObjectStore`.
 //!
 //! Runway's output links are signed and expire 24–48 hours after they are issued, and Runway asks
 //! integrators to download outputs rather than hand the links out. [`Client::download`] does
