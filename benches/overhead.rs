@@ -8,7 +8,8 @@
 //!    server on a thread of its own (context: what a real server's round trip looks like).
 //!    Batches are interleaved round by round (the order flips every round) and the claim is the
 //!    median of the per-round time ratios with its quartiles. Two more variants locate the cost:
-//!    the baseline with a per-request timeout (the SDK arms one on every request) and
+//!    the baseline with reqwest's per-request timeout (what a timer costs; the SDK times every
+//!    request with its own) and
 //!    `client.raw().get_task` (generated code and hooks, without the high-level layer).
 //!    Allocations per call are counted on the client's thread only (the server runs on another
 //!    thread; the client's runtime is single-threaded, so its connection tasks are counted).
@@ -73,7 +74,7 @@ struct Credits {
 enum Variant {
     /// reqwest GET + serde_json, by hand.
     Baseline,
-    /// The same with a per-request timeout, as the SDK arms one on every request.
+    /// The same with reqwest's per-request timeout (the SDK times every request with its own).
     BaselineTimeout,
     /// `client.raw().get_task(..)`: generated code and hooks, no high-level layer.
     Raw,
@@ -335,23 +336,23 @@ async fn per_call_overhead(quick: bool, local: bool) -> serde_json::Value {
 /// (label, a substring of the symbol callgrind reports).
 const BREAKDOWN: [(&str, &str); 8] = [
     (
-        "normalize: envelope probe + rebuilding the Response",
-        "lowcodeapi_runwayml::transport::normalize",
+        "normalize: envelope + handing a buffered Response back",
+        "lowcodeapi_runwayml::transport::Transport::normalize",
     ),
     (
-        "  of which envelope::unwrap_success (parses the body once more)",
+        "  of which envelope::unwrap_success (the payload found, checked to be JSON)",
         "lowcodeapi_runwayml::envelope::unwrap_success",
     ),
     (
-        "  of which From<Buffered> for reqwest::Response",
-        "From<lowcodeapi_runwayml::transport::Buffered> for reqwest",
+        "  of which reqwest's From<http::Response>",
+        "<reqwest::async_impl::response::Response as core::convert::From<http::response::Response<T>>>::from",
     ),
     (
-        "Request::try_clone (one copy per attempt)",
+        "Request::try_clone (one copy per attempt, for retries)",
         "reqwest::async_impl::request::Request::try_clone",
     ),
     (
-        "pre hook: api_token query pair + user agent",
+        "pre hook: api_token query pair",
         "ClientHooks<lowcodeapi_runwayml::transport::Transport> for lowcodeapi_runwayml::generated::Client>::pre::{{closure}}",
     ),
     (

@@ -20,6 +20,16 @@ use crate::error::{ApiError, Issue};
 use crate::redact::excerpt;
 
 /// Which LowCodeAPI deployment answered.
+///
+/// ```
+/// use lowcodeapi_runwayml::{Dialect, Error};
+/// // Which LowCodeAPI answered an error, when its body said.
+/// fn server_kind(error: &Error) -> Option<Dialect> {
+///     error.api().and_then(|api| api.dialect)
+/// }
+/// assert_eq!(server_kind(&Error::TaskGone { task_id: "t1".parse()? }), None);
+/// # Ok::<(), Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Dialect {
@@ -70,6 +80,9 @@ fn present<'a, D: serde::Deserializer<'a>>(
 
 /// Finds the provider payload inside a 2xx body.
 pub(crate) fn unwrap_success(body: &Bytes) -> Success {
+    if let Some(found) = hosted_only(body) {
+        return found;
+    }
     let Ok(probe) = serde_json::from_slice::<Probe<'_>>(body) else {
         return Success::Bare;
     };
@@ -80,11 +93,27 @@ pub(crate) fn unwrap_success(body: &Bytes) -> Success {
         }
         _ => return Success::Bare,
     };
+    payload(body, dialect, inner)
+}
+
+fn payload(body: &Bytes, dialect: Dialect, inner: &RawValue) -> Success {
     let raw = inner.get().trim();
     if matches!(raw, "\"\"" | "null" | "{}") {
         return Success::Empty(dialect);
     }
     Success::Payload(Some(dialect), body.slice_ref(raw.as_bytes()))
+}
+
+/// The hosted envelope as api.lowcodeapi.com writes it, `{"data":…}` and nothing else, read
+/// without the general probe's field matching: the payload is still checked to be JSON.
+fn hosted_only(body: &Bytes) -> Option<Success> {
+    let rest = body.strip_prefix(b"{\"data\":")?;
+    let mut reader = serde_json::Deserializer::from_slice(rest);
+    let inner = <&RawValue>::deserialize(&mut reader).ok()?;
+    // The raw value borrows from `rest`: where it ends there is where the envelope resumes.
+    let end = inner.get().as_ptr() as usize - rest.as_ptr() as usize + inner.get().len();
+    let after = rest.get(end..)?.trim_ascii();
+    (after == b"}").then(|| payload(body, Dialect::Hosted, inner))
 }
 
 /// True when the body carries a provider answer: the route exists, whatever the status.
@@ -342,6 +371,20 @@ mod tests {
             Success::Empty(Dialect::SelfHosted)
         );
         assert_eq!(success("plain text"), Success::Bare);
+        // The hosted fast path: only `{"data":…}`; anything more goes through the full probe.
+        assert_eq!(
+            success(r#"{"data":{"id":"t1"},"padding":"x"}"#),
+            Success::Payload(Some(Dialect::Hosted), Bytes::from_static(br#"{"id":"t1"}"#))
+        );
+        assert_eq!(success(r#"{"data":{"id":"t1"},}"#), Success::Bare);
+        assert_eq!(success(r#"{"data":{"id":"t1",}}"#), Success::Bare);
+        assert_eq!(success(r#"{"data":{"id":"t1"}"#), Success::Bare);
+        assert_eq!(success(r#"{"data":{"id":"t1"}} x"#), Success::Bare);
+        assert_eq!(success(r#"{"data":null}"#), Success::Empty(Dialect::Hosted));
+        assert_eq!(
+            success(r#"{"data":{"id":"t1","status":"RUNNING"},"id":"x"}"#),
+            Success::Bare
+        );
         assert_eq!(success(""), Success::Bare);
     }
 

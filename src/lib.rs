@@ -2,9 +2,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod calls;
 mod client;
 pub mod download;
-pub mod envelope;
+mod envelope;
 mod error;
 mod format;
 #[doc(hidden)]
@@ -18,6 +19,7 @@ mod task;
 mod transport;
 mod wait;
 
+pub use calls::{CancelTask, CreateImageToVideo, GetTask};
 pub use client::{BASE_URL_ENV, CancelOutcome, Client, ClientBuilder, DEFAULT_BASE_URL, TOKEN_ENV};
 pub use download::{
     Download, DownloadError, DownloadErrorKind, DownloadProgress, DownloadSource, Downloaded,
@@ -31,4 +33,4 @@ pub use media::{MediaError, MediaUri};
 pub use retry::RetryPolicy;
 pub use task::{CreatedTask, FailureCode, MAX_TASK_ID_LEN, Task, TaskId, TaskStatus};
 pub use transport::{Transport, USER_AGENT};
-pub use wait::{PollSchedule, Wait, Watch};
+pub use wait::{Outcome, PollSchedule, Wait, WaitTarget, Watch};

@@ -1,9 +1,10 @@
 //! Cross-cutting behaviour of every request, in one place: progenitor's `ClientHooks`.
 //!
-//! - `pre`: the `api_token` query parameter and the user agent.
+//! - `pre`: the `api_token` query parameter (and the user agent, on a client passed in).
 //! - `exec`: per-request timeout, retries with backoff and `Retry-After` (see [`crate::retry`]),
-//!   tracing with the token redacted, and envelope unwrapping, so the generated code decodes
-//!   Runway's payload whichever LowCodeAPI dialect answered.
+//!   redirects (same origin only, never for a create, at most [`MAX_REDIRECTS`]), a bound on every
+//!   response body (decoded), tracing with the token redacted, and envelope unwrapping, so the
+//!   generated code decodes Runway's payload whichever LowCodeAPI dialect answered.
 //!
 //! Because these hooks sit under the generated client, the escape hatch
 //! ([`crate::Client::raw`]) gets all of this too.
@@ -14,20 +15,40 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
-use reqwest::{Method, Request, Response, StatusCode};
+use reqwest::{Method, Request, Response, ResponseBuilderExt, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use tracing::Instrument;
+use url::Url;
 
 use crate::envelope::{self, Success};
+use crate::error::TransportKind;
 use crate::format::{FormatMemory, UrlFormat};
 use crate::generated;
 use crate::redact::redact;
 use crate::retry::RetryPolicy;
 
 /// The user agent every request carries.
+///
+/// ```
+/// assert!(lowcodeapi_runwayml::USER_AGENT.starts_with("lowcodeapi-runwayml/"));
+/// ```
 pub const USER_AGENT: &str = concat!("lowcodeapi-runwayml/", env!("CARGO_PKG_VERSION"));
 
+/// The default bound on a response body, decoded: far above any Runway answer (a task is a few
+/// KiB), far below what a decompression bomb would inflate to.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
+
+/// The most same-origin redirects followed for one request.
+pub const MAX_REDIRECTS: u32 = 5;
+
 /// State the generated client carries for the hooks; cheap to clone (one `Arc`).
+///
+/// ```
+/// let client = lowcodeapi_runwayml::Client::builder().api_token("at_secret").build()?;
+/// // What the generated client carries; its Debug never shows the token.
+/// assert!(!format!("{:?}", client.raw()).contains("at_secret"));
+/// # Ok::<(), lowcodeapi_runwayml::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct Transport {
     pub(crate) shared: Arc<Shared>,
@@ -42,6 +63,13 @@ pub(crate) struct Shared {
     pub(crate) probe: tokio::sync::Mutex<()>,
     /// Requests in flight (sent, answer not yet read), at most `max_concurrent_requests`.
     pub(crate) in_flight: tokio::sync::Semaphore,
+    /// The largest response body read, counted after decompression.
+    pub(crate) max_response_bytes: usize,
+    /// The base URL: whose origin redirects must keep, and the URL the buffered responses handed
+    /// to the generated code carry (never the request's, which holds the token).
+    base: Url,
+    /// The `reqwest::Client` was passed in: its redirect policy and user agent are its own.
+    foreign_client: bool,
 }
 
 impl fmt::Debug for Transport {
@@ -51,6 +79,7 @@ impl fmt::Debug for Transport {
             .field("retry", &self.shared.retry)
             .field("request_timeout", &self.shared.request_timeout)
             .field("url_format", &self.shared.format.get())
+            .field("max_response_bytes", &self.shared.max_response_bytes)
             .finish()
     }
 }
@@ -62,28 +91,40 @@ pub(crate) struct CallOptions {
     pub(crate) timeout: Option<Duration>,
     /// Do not retry after a timeout (a cancel that hangs is checked instead of repeated).
     pub(crate) no_retry_on_timeout: bool,
+    /// Overrides the retry policy's maximum number of retries.
+    pub(crate) max_retries: Option<u32>,
 }
 
 tokio::task_local! {
     pub(crate) static CALL: CallOptions;
 }
 
+/// How the transport is set up; see [`crate::ClientBuilder`].
+pub(crate) struct Settings {
+    pub(crate) token: SecretString,
+    pub(crate) base_url: Url,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) request_timeout: Duration,
+    pub(crate) url_format: UrlFormat,
+    pub(crate) max_concurrent_requests: usize,
+    pub(crate) max_response_bytes: usize,
+    pub(crate) foreign_client: bool,
+}
+
 impl Transport {
-    pub(crate) fn new(
-        token: SecretString,
-        retry: RetryPolicy,
-        request_timeout: Duration,
-        url_format: UrlFormat,
-        max_concurrent_requests: usize,
-    ) -> Self {
+    pub(crate) fn new(settings: Settings) -> Self {
+        warn_if_cleartext(&settings.base_url, settings.token.expose_secret());
         Self {
             shared: Arc::new(Shared {
-                token,
-                retry,
-                request_timeout,
-                format: FormatMemory::new(url_format),
+                token: settings.token,
+                retry: settings.retry,
+                request_timeout: settings.request_timeout,
+                format: FormatMemory::new(settings.url_format),
                 probe: tokio::sync::Mutex::new(()),
-                in_flight: tokio::sync::Semaphore::new(max_concurrent_requests.max(1)),
+                in_flight: tokio::sync::Semaphore::new(settings.max_concurrent_requests.max(1)),
+                max_response_bytes: settings.max_response_bytes,
+                base: settings.base_url,
+                foreign_client: settings.foreign_client,
             }),
         }
     }
@@ -114,13 +155,16 @@ impl Transport {
     async fn execute(
         &self,
         client: &reqwest::Client,
-        request: Request,
+        mut request: Request,
         info: &OperationInfo,
     ) -> reqwest::Result<Response> {
         let call = CALL.try_with(|call| *call).unwrap_or_default();
         let create = request.method() == Method::POST;
+        // The transport's own timer, around sending and reading the whole answer: cheaper than
+        // reqwest's per-request timeout (no boxed timer, no body wrapper), and the same bound.
         let timeout = call.timeout.unwrap_or(self.shared.request_timeout);
         let policy = &self.shared.retry;
+        let max_retries = call.max_retries.unwrap_or(policy.get_max_retries());
         let span = tracing::debug_span!(
             "lowcodeapi.request",
             operation = info.operation_id,
@@ -129,74 +173,120 @@ impl Transport {
         );
         async move {
             let mut retry = 0u32;
+            let mut hops = 0u32;
             loop {
-                let mut attempt = request
+                let attempt = request
                     .try_clone()
                     .expect("generated requests have buffered bodies");
-                *attempt.timeout_mut() = Some(timeout);
                 // Bounds connections and buffered bodies: 1,000 waits polled in the same instant
                 // share a few dozen connections instead of opening 1,000.
-                let permit = self
-                    .shared
-                    .in_flight
-                    .acquire()
-                    .await
-                    .expect("the semaphore is never closed");
-                let started = Instant::now();
-                let pause = match client.execute(attempt).await {
-                    Ok(response) => {
-                        let status = response.status();
-                        let (response, retry_after) = match buffer(response).await {
-                            Ok(buffered) => buffered,
-                            Err(error) => {
-                                if retry < policy.get_max_retries()
-                                    && self.retryable_error(&error, create, call)
-                                {
-                                    drop(permit);
-                                    self.log_retry(retry, &error.to_string());
-                                    tokio::time::sleep(policy.backoff(retry)).await;
-                                    retry += 1;
-                                    continue;
-                                }
-                                // Like a failed send: reqwest's Display would print the
-                                // URL (token and all) and the caller's message an empty shell.
-                                return Err(error.without_url());
+                let in_flight = &self.shared.in_flight;
+                let permit = match in_flight.try_acquire() {
+                    Ok(permit) => permit,
+                    Err(_) => in_flight
+                        .acquire()
+                        .await
+                        .expect("the semaphore is never closed"),
+                };
+                let started = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
+                let elapsed_ms = || started.map_or(0, |t| t.elapsed().as_millis() as u64);
+                let outcome = tokio::time::timeout(timeout, async {
+                    let mut response = client.execute(attempt).await.map_err(Attempt::Send)?;
+                    let answered = match self.redirect(&response, create, hops) {
+                        Redirect::None => {
+                            match read_capped(&mut response, self.shared.max_response_bytes).await {
+                                Ok(body) => Answered::Body(body),
+                                Err(failure) => return Err(Attempt::Read(failure)),
                             }
-                        };
+                        }
+                        Redirect::Follow(target) => Answered::Follow(target),
+                        Redirect::Refuse(refused) => Answered::Refuse(refused),
+                    };
+                    Ok((response, answered))
+                })
+                .await
+                .unwrap_or(Err(Attempt::TimedOut));
+                let pause = match outcome {
+                    Ok((response, Answered::Follow(target))) => {
+                        let status = response.status();
+                        drop(response);
+                        drop(permit);
+                        tracing::debug!(
+                            status = status.as_u16(),
+                            to = target.path(),
+                            "following a same-origin redirect"
+                        );
+                        if status == StatusCode::SEE_OTHER {
+                            *request.method_mut() = Method::GET;
+                            *request.body_mut() = None;
+                        }
+                        *request.url_mut() = target;
+                        hops += 1;
+                        continue;
+                    }
+                    Ok((response, Answered::Refuse(refused))) => {
+                        tracing::warn!(status = response.status().as_u16(), "{}", refused.message);
+                        return Err(refused.into_error().await);
+                    }
+                    Ok((response, Answered::Body(body))) => {
+                        let status = response.status();
                         tracing::debug!(
                             attempt = retry + 1,
                             status = status.as_u16(),
-                            elapsed_ms = started.elapsed().as_millis() as u64,
+                            elapsed_ms = elapsed_ms(),
                             "answered"
                         );
-                        if !(retry < policy.get_max_retries()
-                            && self.retryable_status(status, create))
-                        {
-                            return Ok(normalize(response));
+                        if !(retry < max_retries && self.retryable_status(status, create)) {
+                            return Ok(self.normalize(response, body));
                         }
-                        match retry_after {
+                        match envelope::retry_after(response.headers(), &body) {
                             Some(wait) if wait > policy.get_max_retry_after() => {
                                 tracing::debug!(
                                     retry_after_s = wait.as_secs(),
                                     "Retry-After beyond the cap: not retrying"
                                 );
-                                return Ok(normalize(response));
+                                return Ok(self.normalize(response, body));
                             }
                             Some(wait) => wait,
                             None => policy.backoff(retry),
                         }
                     }
-                    Err(error) => {
+                    Err(Attempt::Read(ReadFailure::TooLarge(refused))) => {
+                        tracing::warn!("{}", refused.message);
+                        return Err(refused.into_error().await);
+                    }
+                    Err(Attempt::Send(error) | Attempt::Read(ReadFailure::Failed(error))) => {
                         tracing::debug!(
                             attempt = retry + 1,
-                            elapsed_ms = started.elapsed().as_millis() as u64,
+                            elapsed_ms = elapsed_ms(),
                             error = %redact(&error.to_string(), Some(self.token())),
                             "no answer"
                         );
-                        if !(retry < policy.get_max_retries()
-                            && self.retryable_error(&error, create, call))
-                        {
+                        if !(retry < max_retries && self.retryable_error(&error, create, call)) {
+                            // reqwest's Display would print the URL (token and all).
                             return Err(error.without_url());
+                        }
+                        policy.backoff(retry)
+                    }
+                    Err(Attempt::TimedOut) => {
+                        tracing::debug!(
+                            attempt = retry + 1,
+                            timeout_ms = timeout.as_millis() as u64,
+                            "no answer in time"
+                        );
+                        // Sent, maybe processed: a create is not sent again, a cancel is checked.
+                        let again = !call.no_retry_on_timeout
+                            && (!create || policy.retries_create_after_ambiguous_failure());
+                        if !(retry < max_retries && again) {
+                            return Err(Refused {
+                                kind: TransportKind::Timeout,
+                                message: format!(
+                                    "no complete answer within {:.1} s (the request timeout)",
+                                    timeout.as_secs_f64()
+                                ),
+                            }
+                            .into_error()
+                            .await);
                         }
                         policy.backoff(retry)
                     }
@@ -219,79 +309,350 @@ impl Transport {
             "retrying"
         );
     }
-}
 
-/// A response whose body has been read, plus the `Retry-After` it asked for.
-struct Buffered {
-    status: StatusCode,
-    version: http::Version,
-    headers: http::HeaderMap,
-    body: Bytes,
-}
+    /// What to do with an answer that may be a redirect.
+    fn redirect(&self, response: &Response, create: bool, hops: u32) -> Redirect {
+        let base = &self.shared.base;
+        if self.shared.foreign_client && !same_origin(response.url(), base) {
+            // The client passed in followed a redirect itself, before these hooks could stop it.
+            return Redirect::Refuse(Refused::redirect(format!(
+                "the HTTP client given to ClientBuilder::http_client followed a redirect to {}, \
+                 another origin than the base URL's ({}); build that client with \
+                 reqwest::redirect::Policy::none() so that no request leaves the base URL's origin",
+                self.shown(response.url()),
+                base.origin().ascii_serialization(),
+            )));
+        }
+        let status = response.status();
+        if !matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308) {
+            return Redirect::None;
+        }
+        let Some(location) = response.headers().get(http::header::LOCATION) else {
+            return Redirect::None;
+        };
+        let target = location
+            .to_str()
+            .ok()
+            .and_then(|location| response.url().join(location).ok());
+        let Some(mut target) = target else {
+            return Redirect::Refuse(Refused::redirect(format!(
+                "HTTP {} with a Location that is not a valid URL: not followed; check the base \
+                 URL ({})",
+                status.as_u16(),
+                self.shown(base),
+            )));
+        };
+        let code = status.as_u16();
+        if !same_origin(&target, base) {
+            return Redirect::Refuse(Refused::redirect(format!(
+                "HTTP {code} to {}, another origin than the base URL's ({}): not followed, so \
+                 neither the token nor the request left {}; check the base URL, or what answers \
+                 in its place",
+                self.shown(&target),
+                base.origin().ascii_serialization(),
+                base.origin().ascii_serialization(),
+            )));
+        }
+        if create {
+            return Redirect::Refuse(Refused::redirect(format!(
+                "HTTP {code} to {}: a create is never sent again because of a redirect (it could \
+                 create a second task); nothing was created by this client after the redirect; \
+                 set the base URL to where the server points",
+                self.shown(&target),
+            )));
+        }
+        if hops >= MAX_REDIRECTS {
+            return Redirect::Refuse(Refused::redirect(format!(
+                "more than {MAX_REDIRECTS} redirects (the last, HTTP {code}, to {}): not followed; \
+                 check the base URL",
+                self.shown(&target),
+            )));
+        }
+        // Same origin: the token may travel there, and must, if the Location dropped the query.
+        let has_token = target.query_pairs().any(|(key, _)| key == "api_token");
+        if !has_token {
+            target
+                .query_pairs_mut()
+                .append_pair("api_token", self.token());
+        }
+        Redirect::Follow(target)
+    }
 
-async fn buffer(mut response: Response) -> reqwest::Result<(Buffered, Option<Duration>)> {
-    let status = response.status();
-    let version = response.version();
-    let headers = std::mem::take(response.headers_mut());
-    let body = response.bytes().await?;
-    let retry_after = if status.is_success() {
-        None
-    } else {
-        envelope::retry_after(&headers, &body)
-    };
-    Ok((
-        Buffered {
-            status,
-            version,
-            headers,
-            body,
-        },
-        retry_after,
-    ))
-}
+    /// A URL as errors show it: origin and path, no query, redacted.
+    fn shown(&self, url: &Url) -> String {
+        redact(
+            &format!("{}{}", url.origin().ascii_serialization(), url.path()),
+            Some(self.token()),
+        )
+    }
 
-impl From<Buffered> for Response {
-    fn from(buffered: Buffered) -> Self {
+    /// Hands an answer to the generated code, with its success body taken out of its envelope.
+    fn normalize(&self, response: Response, mut body: Bytes) -> Response {
+        let mut status = response.status();
+        let version = response.version();
+        let mut headers = {
+            let mut response = response;
+            std::mem::take(response.headers_mut())
+        };
+        if status.is_success() {
+            match envelope::unwrap_success(&body) {
+                Success::Payload(_, payload) => {
+                    body = payload;
+                    strip_length(&mut headers);
+                    let json = http::HeaderValue::from_static("application/json");
+                    if headers.get(http::header::CONTENT_TYPE) != Some(&json) {
+                        headers.insert(http::header::CONTENT_TYPE, json);
+                    }
+                }
+                Success::Empty(_) => {
+                    status = StatusCode::NO_CONTENT;
+                    body = Bytes::new();
+                    strip_length(&mut headers);
+                }
+                Success::Bare => {}
+            }
+        }
         let mut builder = http::Response::builder()
-            .status(buffered.status)
-            .version(buffered.version);
-        if let Some(headers) = builder.headers_mut() {
-            *headers = buffered.headers;
+            .status(status)
+            .version(version)
+            .url(self.shared.base.clone());
+        if let Some(slot) = builder.headers_mut() {
+            *slot = headers;
         }
         Response::from(
             builder
-                .body(buffered.body)
+                .body(body)
                 .expect("status and headers came from a valid response"),
         )
     }
 }
 
-/// Takes a success body out of its envelope; errors pass through untouched.
-fn normalize(mut buffered: Buffered) -> Response {
-    if buffered.status.is_success() {
-        match envelope::unwrap_success(&buffered.body) {
-            Success::Payload(_, payload) => {
-                buffered.body = payload;
-                strip_length(&mut buffered.headers);
-                buffered.headers.insert(
-                    http::header::CONTENT_TYPE,
-                    http::HeaderValue::from_static("application/json"),
-                );
-            }
-            Success::Empty(_) => {
-                buffered.status = StatusCode::NO_CONTENT;
-                buffered.body = Bytes::new();
-                strip_length(&mut buffered.headers);
-            }
-            Success::Bare => {}
-        }
-    }
-    buffered.into()
-}
-
 fn strip_length(headers: &mut http::HeaderMap) {
     headers.remove(http::header::CONTENT_LENGTH);
     headers.remove(http::header::CONTENT_ENCODING);
+}
+
+/// Scheme, host and port (the port the scheme implies when none is written).
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// One warning per client whose token would cross a network in clear text.
+fn warn_if_cleartext(base: &Url, token: &str) {
+    if base.scheme() != "http" {
+        return;
+    }
+    let loopback = match base.host() {
+        Some(url::Host::Domain(name)) => {
+            name.eq_ignore_ascii_case("localhost")
+                || name.to_ascii_lowercase().ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    if !loopback {
+        tracing::warn!(
+            base_url = %redact(base.as_str(), Some(token)),
+            "the base URL uses plain http to a host that is not loopback: the API token travels \
+             unencrypted in every request's query string; use https"
+        );
+    }
+}
+
+/// What one attempt that got an answer makes of it.
+enum Answered {
+    /// The body, read whole (within the limit).
+    Body(Bytes),
+    /// A same-origin redirect to follow.
+    Follow(Url),
+    /// A redirect this client does not follow.
+    Refuse(Refused),
+}
+
+/// How one attempt failed.
+enum Attempt {
+    /// No answer (connection refused, reset, ...).
+    Send(reqwest::Error),
+    /// The answer's body could not be read, or was too large.
+    Read(ReadFailure),
+    /// No complete answer within the request timeout.
+    TimedOut,
+}
+
+enum Redirect {
+    /// Not a redirect: an ordinary answer.
+    None,
+    /// A same-origin redirect to follow, token included.
+    Follow(Url),
+    /// A redirect this client does not follow.
+    Refuse(Refused),
+}
+
+/// An answer this client refused (or gave up waiting for); reaches [`crate::Error`] as a
+/// transport error of its kind.
+#[derive(Debug)]
+pub(crate) struct Refused {
+    pub(crate) kind: TransportKind,
+    pub(crate) message: String,
+}
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+impl Refused {
+    fn redirect(message: String) -> Self {
+        Self {
+            kind: TransportKind::RedirectRefused,
+            message,
+        }
+    }
+
+    /// The hook interface only returns `reqwest::Error`s, which have no public constructor: a body
+    /// that fails at once makes one, with this refusal as its source (see [`Refused::find`]).
+    async fn into_error(self) -> reqwest::Error {
+        let failing =
+            reqwest::Body::wrap_stream(futures::stream::once(async move { Err::<Bytes, _>(self) }));
+        let mut response = Response::from(http::Response::new(failing));
+        loop {
+            match response.chunk().await {
+                Err(error) => return error,
+                // The stream's only item is the error.
+                Ok(_) => continue,
+            }
+        }
+    }
+
+    /// The refusal inside an error's chain of sources, if any.
+    pub(crate) fn find<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a Refused> {
+        let mut current = Some(error);
+        while let Some(error) = current {
+            if let Some(refused) = error.downcast_ref::<Refused>() {
+                return Some(refused);
+            }
+            current = error.source();
+        }
+        None
+    }
+}
+
+enum ReadFailure {
+    /// Reading failed (a broken connection, a bad encoding).
+    Failed(reqwest::Error),
+    /// The body passed the bound.
+    TooLarge(Refused),
+}
+
+/// Reads a body, decoded, stopping as soon as it passes `limit` bytes: a compressed body never
+/// inflates further than that. One chunk (the usual answer) is returned as is, without a copy.
+async fn read_capped(response: &mut Response, limit: usize) -> Result<Bytes, ReadFailure> {
+    let too_large = |response: &Response, declared: Option<u64>| {
+        let status = response.status().as_u16();
+        let declared = declared
+            .map(|n| format!(" (it declared {n} bytes)"))
+            .unwrap_or_default();
+        ReadFailure::TooLarge(Refused {
+            kind: TransportKind::ResponseTooLarge,
+            message: format!(
+                "the HTTP {status} answer's body is larger than the {} limit, counted after \
+                 decompression{declared}; reading stopped there. The server, or a proxy in front of \
+                 it, sent far more than any Runway answer; if such answers are expected, raise \
+                 ClientBuilder::max_response_bytes",
+                human_bytes(limit),
+            ),
+        })
+    };
+    let declared = response.content_length();
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large(response, declared));
+    }
+    let first = match response.chunk().await {
+        Ok(Some(chunk)) => chunk,
+        Ok(None) => return Ok(Bytes::new()),
+        Err(error) => return Err(ReadFailure::Failed(error)),
+    };
+    if first.len() > limit {
+        return Err(too_large(response, None));
+    }
+    let second = match response.chunk().await {
+        Ok(Some(chunk)) => chunk,
+        Ok(None) => return Ok(first),
+        Err(error) => return Err(ReadFailure::Failed(error)),
+    };
+    // More than one chunk: the bytes are copied (a chunk can pin a buffer far larger than
+    // itself), into one buffer of the declared size, or into blocks joined at the end, so that
+    // nothing grows by doubling past the limit.
+    let mut exact = declared.map(|n| {
+        let mut body = Vec::with_capacity(n as usize);
+        body.extend_from_slice(&first);
+        body
+    });
+    let mut blocks: Vec<Vec<u8>> = Vec::new();
+    let mut total = first.len();
+    let mut next = Some(second);
+    while let Some(chunk) = next {
+        total += chunk.len();
+        if total > limit {
+            return Err(too_large(response, None));
+        }
+        match &mut exact {
+            Some(body) => body.extend_from_slice(&chunk),
+            None => {
+                let mut rest: &[u8] = &chunk;
+                while !rest.is_empty() {
+                    if blocks.last().is_none_or(|b| b.len() == b.capacity()) {
+                        blocks.push(Vec::with_capacity(BLOCK.min(limit)));
+                    }
+                    let block = blocks.last_mut().expect("a block was just pushed");
+                    let take = rest.len().min(block.capacity() - block.len());
+                    block.extend_from_slice(&rest[..take]);
+                    rest = &rest[take..];
+                }
+            }
+        }
+        next = match response.chunk().await {
+            Ok(chunk) => chunk,
+            Err(error) => return Err(ReadFailure::Failed(error)),
+        };
+    }
+    let body = match exact {
+        Some(body) => body,
+        None => {
+            let mut body = Vec::with_capacity(total);
+            body.extend_from_slice(&first);
+            drop(first);
+            for block in blocks {
+                body.extend_from_slice(&block);
+            }
+            body
+        }
+    };
+    Ok(Bytes::from(body))
+}
+
+/// The size of the blocks a body of unknown length is read into.
+const BLOCK: usize = 64 * 1024;
+
+/// `8 MiB`, `1.5 KiB`, `300 bytes`.
+fn human_bytes(n: usize) -> String {
+    const MIB: usize = 1024 * 1024;
+    if n >= MIB
+        && n.checked_mul(10)
+            .is_some_and(|tenths| tenths.is_multiple_of(MIB))
+    {
+        format!("{} MiB", n as f64 / MIB as f64)
+    } else if n >= 1024 && n.is_multiple_of(1024) {
+        format!("{} KiB", n / 1024)
+    } else {
+        format!("{n} bytes")
+    }
 }
 
 impl ClientHooks<Transport> for generated::Client {
@@ -300,18 +661,72 @@ impl ClientHooks<Transport> for generated::Client {
         request: &mut Request,
         _info: &OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
+        let shared = &self.inner().shared;
+        // Appended to the serialized URL as it stands: nothing else is parsed again.
         request
             .url_mut()
             .query_pairs_mut()
-            .append_pair("api_token", self.inner().token());
-        request.headers_mut().insert(
-            reqwest::header::USER_AGENT,
-            reqwest::header::HeaderValue::from_static(USER_AGENT),
-        );
+            .append_pair("api_token", shared.token.expose_secret());
+        // A client built here sends it as a default header already.
+        if shared.foreign_client {
+            request.headers_mut().insert(
+                reqwest::header::USER_AGENT,
+                reqwest::header::HeaderValue::from_static(USER_AGENT),
+            );
+        }
         Ok(())
     }
 
     async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
         self.inner().execute(self.client(), request, info).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_compare_scheme_host_and_port() {
+        let base = Url::parse("http://127.0.0.1:8080/runwayml").unwrap();
+        assert!(same_origin(
+            &Url::parse("http://127.0.0.1:8080/other?x=1").unwrap(),
+            &base
+        ));
+        assert!(!same_origin(
+            &Url::parse("http://127.0.0.1:8081/runwayml").unwrap(),
+            &base
+        ));
+        assert!(!same_origin(
+            &Url::parse("https://127.0.0.1:8080/runwayml").unwrap(),
+            &base
+        ));
+        assert!(!same_origin(
+            &Url::parse("http://localhost:8080/runwayml").unwrap(),
+            &base
+        ));
+        let https = Url::parse("https://api.lowcodeapi.com/runwayml").unwrap();
+        assert!(same_origin(
+            &Url::parse("https://api.lowcodeapi.com:443/x").unwrap(),
+            &https
+        ));
+    }
+
+    #[test]
+    fn limits_read_as_people_write_them() {
+        assert_eq!(human_bytes(DEFAULT_MAX_RESPONSE_BYTES), "8 MiB");
+        assert_eq!(human_bytes(1536 * 1024), "1.5 MiB");
+        assert_eq!(human_bytes(4096), "4 KiB");
+        assert_eq!(human_bytes(1000), "1000 bytes");
+    }
+
+    #[tokio::test]
+    async fn a_refusal_survives_the_trip_through_reqwest_error() {
+        let error = Refused::redirect("HTTP 307 to elsewhere".to_owned())
+            .into_error()
+            .await;
+        let found = Refused::find(&error).expect("the refusal is in the chain");
+        assert_eq!(found.kind, TransportKind::RedirectRefused);
+        assert_eq!(found.message, "HTTP 307 to elsewhere");
     }
 }

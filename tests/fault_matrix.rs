@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use lowcodeapi_runwayml::{
     CancelOutcome, Client, CreatedTask, Error, ImageToVideo, Model, PromptImage, Ratio,
-    RetryPolicy, Task, TaskId, TaskStatus, UrlFormat,
+    RetryPolicy, Task, TaskId, TaskStatus, TransportKind, UrlFormat,
 };
 use lowcodeapi_runwayml_sim::{Dialect, Fault, Removal, Route, Simulator};
 
@@ -31,6 +31,8 @@ const RETRY_AFTER_LONG: Duration = Duration::from_secs(120);
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(2);
 const SLOW_REQUEST_TIMEOUT: Duration = Duration::from_millis(1500);
 const HUGE: usize = 4 * 1024 * 1024;
+/// Twice the client's default response limit (8 MiB).
+const OVERSIZE: u64 = 16 * 1024 * 1024;
 /// Scheduling slack on a loaded 2-core machine, debug build, tests in parallel.
 const SLACK: Duration = Duration::from_millis(1500);
 /// An id no simulator ever hands out.
@@ -116,9 +118,14 @@ enum K {
     Malformed,
     Truncated,
     Huge,
+    GzipBomb,
+    OversizeDeclared,
+    OversizeChunked,
+    Redirect307,
+    Redirect302,
 }
 
-const FAULTS: [K; 19] = [
+const FAULTS: [K; 24] = [
     K::None,
     K::RateLimited,
     K::RateLimitedBeyondCap,
@@ -138,6 +145,11 @@ const FAULTS: [K; 19] = [
     K::Malformed,
     K::Truncated,
     K::Huge,
+    K::GzipBomb,
+    K::OversizeDeclared,
+    K::OversizeChunked,
+    K::Redirect307,
+    K::Redirect302,
 ];
 
 impl K {
@@ -178,6 +190,18 @@ impl K {
             K::Malformed => (Fault::MalformedJson, 1),
             K::Truncated => (Fault::TruncatedBody, 1),
             K::Huge => (Fault::HugeBody { bytes: HUGE }, 1),
+            K::GzipBomb => (Fault::gzip_bomb(), 1),
+            K::OversizeDeclared => (Fault::oversize_body(OVERSIZE), 1),
+            K::OversizeChunked => (
+                Fault::OversizeBody {
+                    status: 200,
+                    bytes: OVERSIZE,
+                    content_length: false,
+                },
+                1,
+            ),
+            K::Redirect307 => (Fault::cross_origin_redirect(), 1),
+            K::Redirect302 => (Fault::CrossOriginRedirect { status: 302 }, 1),
         })
     }
 
@@ -202,6 +226,22 @@ impl K {
             K::Malformed => "malformed JSON (trailing comma)",
             K::Truncated => "truncated body (half of Content-Length)",
             K::Huge => "4 MiB body",
+            K::GzipBomb => "gzip bomb: 1 MiB inflating to 1 GiB",
+            K::OversizeDeclared => "16 MiB body, Content-Length announced",
+            K::OversizeChunked => "16 MiB body, chunked",
+            K::Redirect307 => "307 to another origin (token in the query)",
+            K::Redirect302 => "302 to another origin (token in the query)",
+        }
+    }
+
+    /// The client refuses the answer itself, with this kind: never retried, never followed.
+    fn refusal(self) -> Option<TransportKind> {
+        match self {
+            K::GzipBomb | K::OversizeDeclared | K::OversizeChunked => {
+                Some(TransportKind::ResponseTooLarge)
+            }
+            K::Redirect307 | K::Redirect302 => Some(TransportKind::RedirectRefused),
+            _ => None,
         }
     }
 
@@ -375,6 +415,23 @@ fn expect(op: Op, k: K) -> Expect {
         // A garbled answer: a wait polls again.
         (Op::Wait, K::Malformed) => Expect::new(ok, 2),
         (Op::Get, K::Malformed) => Expect::new(Outcome::Decode, 1),
+        // A cancel whose answer was refused as too large may have been processed: the task is
+        // checked (still running here: nothing reached Runway), and the outcome says why.
+        (Op::Cancel, K::GzipBomb | K::OversizeDeclared | K::OversizeChunked) => {
+            let mut e = Expect::new(Outcome::Cancel("unknown"), 1);
+            e.checks = 2;
+            e
+        }
+        // Refused by the client: one request, not retried, and a wait ends with the error (it
+        // would be refused again). A refused redirect was not processed: nothing to check.
+        (
+            _,
+            K::GzipBomb
+            | K::OversizeDeclared
+            | K::OversizeChunked
+            | K::Redirect307
+            | K::Redirect302,
+        ) => Expect::new(Outcome::Transport, 1),
     };
     let processed_create = matches!(
         k,
@@ -408,6 +465,10 @@ fn expect(op: Op, k: K) -> Expect {
         e.min += timeout;
         e.max += timeout;
     }
+    if k == K::GzipBomb {
+        // Inflating 8 MiB in a debug build, on a loaded machine.
+        e.max += Duration::from_secs(2);
+    }
     if k == K::RateLimited {
         e.min += RETRY_AFTER_SHORT;
         e.max += RETRY_AFTER_SHORT;
@@ -440,6 +501,10 @@ impl Row {
 struct Bench {
     sim: Simulator,
     client: Client,
+    /// The same with 5 s timeouts, for the answers the client refuses: inflating a bomb up to
+    /// the limit takes a debug build a few hundred milliseconds on a loaded machine, which must
+    /// not turn into a timeout.
+    roomy: Client,
     dialect: Dialect,
 }
 
@@ -470,9 +535,22 @@ async fn bench(dialect: Dialect) -> Bench {
         client.url_format(),
         lowcodeapi_runwayml::UrlFormatState::Unsettled
     );
+    let roomy = Client::builder()
+        .api_token(TOKEN)
+        .base_url(sim.base_url())
+        .request_timeout(Duration::from_secs(5))
+        .cancel_timeout(Duration::from_secs(5))
+        .retry_policy(retry_policy())
+        .url_format(match client.url_format() {
+            lowcodeapi_runwayml::UrlFormatState::Old => UrlFormat::Old,
+            _ => UrlFormat::New,
+        })
+        .build()
+        .expect("a valid client");
     Bench {
         sim,
         client,
+        roomy,
         dialect,
     }
 }
@@ -484,7 +562,11 @@ fn no_token(text: &str) -> bool {
 /// Runs one cell and checks it.
 async fn cell(b: &Bench, op: Op, k: K, n: usize) -> Row {
     let sim = &b.sim;
-    let client = &b.client;
+    let client = if k.refusal().is_some() {
+        &b.roomy
+    } else {
+        &b.client
+    };
     let marker = format!("matrix {} {:?} {n}", op.name(), k);
     // A task to work on, made before the fault is queued.
     let id = match op {
@@ -548,6 +630,11 @@ async fn cell(b: &Bench, op: Op, k: K, n: usize) -> Row {
         problems.push("the fault never fired".into());
     }
     let requests = sim.count(op.route());
+    // Nothing ever reaches the other origin: no redirect there is followed.
+    let elsewhere = sim.other_origin().count();
+    if elsewhere != 0 {
+        problems.push(format!("{elsewhere} requests reached the other origin"));
+    }
     let checks = if op == Op::Cancel {
         sim.count(Route::GetTask)
     } else {
@@ -581,6 +668,15 @@ async fn cell(b: &Bench, op: Op, k: K, n: usize) -> Row {
             }
             if task.status == TaskStatus::Succeeded && task.output.is_empty() {
                 problems.push("a SUCCEEDED task without output".into());
+            }
+        }
+        Got::Cancel(CancelOutcome::Unknown { reason, .. })
+            if k.refusal() == Some(TransportKind::ResponseTooLarge) =>
+        {
+            if !reason.contains("refused the answer") {
+                problems.push(format!(
+                    "the reason does not say the answer was refused: {reason}"
+                ));
             }
         }
         Got::Cancel(_) => {}
@@ -625,6 +721,23 @@ async fn cell(b: &Bench, op: Op, k: K, n: usize) -> Row {
                     problems.push("the upstream text is not in the message".into());
                 }
             }
+            if let Some(kind) = k.refusal() {
+                if !matches!(error, Error::Transport(t) if t.kind == kind) {
+                    problems.push(format!("not a {kind:?} refusal"));
+                }
+                if error.is_retryable() {
+                    problems.push("a refusal is_retryable()".into());
+                }
+                if kind == TransportKind::RedirectRefused {
+                    let other = sim.other_origin().base_url().to_owned();
+                    if !error.to_string().contains(&other) {
+                        problems.push(format!("the error does not name {other}"));
+                    }
+                    if error.may_have_created_task() {
+                        problems.push("a refused redirect may_have_created_task()".into());
+                    }
+                }
+            }
             if error.is_timeout() && k.times_out() && op != Op::Wait {
                 if op == Op::Create {
                     if error.is_retryable() || !error.may_have_created_task() {
@@ -663,7 +776,10 @@ async fn cell(b: &Bench, op: Op, k: K, n: usize) -> Row {
         }
         if let Got::Err(error) = &got {
             match error {
-                Error::Transport(_) if !error.to_string().contains("may have been created") => {
+                Error::Transport(t)
+                    if t.kind != TransportKind::RedirectRefused
+                        && !error.to_string().contains("may have been created") =>
+                {
                     problems
                         .push("an ambiguous create failure does not say the task may exist".into());
                 }
@@ -796,12 +912,18 @@ async fn wait_cells(b: &Bench) -> Vec<Row> {
         });
     }
 
-    // A task cancelled by someone else while it is waited on: gone, with its id.
+    // A task cancelled by someone else (another client) while it is waited on: gone, with its
+    // id. (Cancelled through this client, it would end as cancelled.)
     let created = client
         .image_to_video(request("matrix wait gone"))
         .await
         .unwrap();
-    client.cancel_task(&created.id).await.unwrap();
+    let elsewhere = Client::builder()
+        .api_token(TOKEN)
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
+    elsewhere.cancel_task(&created.id).await.unwrap();
     sim.clear_requests();
     let started = Instant::now();
     let result = client.wait(&created).poll_interval(POLL).await;
