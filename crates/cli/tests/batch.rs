@@ -16,6 +16,7 @@ fn simulator() -> Simulator {
             throttled: Duration::ZERO,
             running: Duration::from_secs(45),
         })
+        .synthetic_output_len(2048)
         .start_blocking()
         .expect("simulator")
 }
@@ -115,7 +116,12 @@ fn killed_twice_then_run_again_gets_every_video_and_creates_nothing_twice() {
     // Once more: everything is settled, nothing is sent.
     let creates = sim.accepted_creates();
     let again = batch(&sim, dir.path(), &json).output().unwrap();
-    assert_eq!(again.status.code(), code);
+    assert_eq!(
+        again.status.code(),
+        code,
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
     assert_eq!(sim.accepted_creates(), creates);
 }
 

@@ -1,11 +1,9 @@
 //! The download step, behind a small trait: the worker asks for a succeeded task's outputs to be
 //! stored at a destination and gets back what was stored.
 
-use std::path::{Path, PathBuf};
-
 use futures::future::BoxFuture;
-use lowcodeapi_runwayml::{Client, Task};
-use sha2::{Digest, Sha256};
+use lowcodeapi_runwayml::download::{DownloadErrorKind, Location};
+use lowcodeapi_runwayml::{Client, Error as SdkError, Task};
 
 use crate::job::{Destination, StoredOutput};
 
@@ -26,69 +24,65 @@ pub(crate) trait Fetch: Send + Sync {
     ) -> BoxFuture<'a, Result<Vec<StoredOutput>, FetchError>>;
 }
 
-/// The path of output `n` of `task` at `destination`.
-pub(crate) fn output_path(destination: &Destination, task: &Task, n: usize) -> PathBuf {
-    fn numbered(path: &Path, n: usize) -> PathBuf {
-        if n == 0 {
-            return path.to_path_buf();
-        }
-        let stem = path.file_stem().unwrap_or_default().to_string_lossy();
-        let name = match path.extension() {
-            Some(ext) => format!("{stem}-{n}.{}", ext.to_string_lossy()),
-            None => format!("{stem}-{n}"),
-        };
-        path.with_file_name(name)
-    }
-    match destination {
-        Destination::Directory(dir) => numbered(&dir.join(format!("{}.mp4", task.id)), n),
-        Destination::File(path) => numbered(path, n),
-    }
-}
+/// The SDK's download ([`Client::download`]): resumable, checked (length, content type), atomic;
+/// expired links are refreshed from the task.
+pub(crate) struct SdkDownload;
 
-/// Writes a small record of each output (the task and output number, never the signed link)
-/// atomically at its destination. It stands where the SDK's download goes, so that the state
-/// machine, the store and the crash tests run end to end.
-pub(crate) struct RecordOutputs;
-
-impl Fetch for RecordOutputs {
+impl Fetch for SdkDownload {
     fn fetch<'a>(
         &'a self,
-        _client: &'a Client,
+        client: &'a Client,
         task: &'a Task,
         destination: &'a Destination,
     ) -> BoxFuture<'a, Result<Vec<StoredOutput>, FetchError>> {
         Box::pin(async move {
-            let mut stored = Vec::new();
-            for n in 0..task.output.len() {
-                let path = output_path(destination, task, n);
-                let bytes = format!("task {} output {n}\n", task.id).into_bytes();
-                write_atomically(&path, &bytes)
-                    .await
-                    .map_err(|e| FetchError {
-                        message: format!("cannot write {}: {e}", path.display()),
-                        retryable: true,
-                    })?;
-                stored.push(StoredOutput {
-                    path,
-                    bytes: bytes.len() as u64,
-                    sha256: hex(&Sha256::digest(&bytes)),
-                });
+            let target = match destination {
+                Destination::Directory(dir) => {
+                    // An existing directory is a directory destination for the SDK.
+                    tokio::fs::create_dir_all(dir)
+                        .await
+                        .map_err(|e| FetchError {
+                            message: format!("cannot create {}: {e}", dir.display()),
+                            retryable: true,
+                        })?;
+                    dir.clone()
+                }
+                Destination::File(path) => path.clone(),
+            };
+            // A file left by an earlier attempt of this same job (its worker died after writing
+            // it, before recording it) holds this task's output: replace it.
+            match client.download(task).overwrite(true).to(&target).await {
+                Ok(done) => Ok(done
+                    .files
+                    .into_iter()
+                    .filter_map(|file| match file.location {
+                        Location::Path(path) => Some(StoredOutput {
+                            path,
+                            bytes: file.bytes,
+                            sha256: file.sha256,
+                        }),
+                        _ => None,
+                    })
+                    .collect()),
+                Err(e) => Err(FetchError {
+                    retryable: retryable(&e),
+                    message: e.to_string(),
+                }),
             }
-            Ok(stored)
         })
     }
 }
 
-async fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        tokio::fs::create_dir_all(parent).await?;
+/// Whether a later attempt (with a fresh read of the task) may succeed.
+fn retryable(error: &SdkError) -> bool {
+    match error {
+        SdkError::Download(d) => !matches!(
+            d.kind,
+            DownloadErrorKind::NotSucceeded(_)
+                | DownloadErrorKind::NoSuchOutput(_)
+                | DownloadErrorKind::SeveralOutputs(_)
+                | DownloadErrorKind::Status(404 | 410)
+        ),
+        other => !other.is_not_found(),
     }
-    let mut partial = path.as_os_str().to_owned();
-    partial.push(".part");
-    tokio::fs::write(&partial, bytes).await?;
-    tokio::fs::rename(&partial, path).await
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

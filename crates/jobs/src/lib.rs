@@ -194,7 +194,7 @@ impl JobsBuilder {
                 store,
                 config: self.config,
                 client,
-                fetch: Box::new(fetch::RecordOutputs),
+                fetch: Box::new(fetch::SdkDownload),
                 stop: tokio::sync::watch::channel(false).0,
                 last_reap: AtomicI64::new(0),
             }),

@@ -416,3 +416,36 @@ async fn stop_lets_go_of_a_long_wait_and_another_run_resumes_it() {
         assert_eq!(sim.accepted_creates(), 1, "{kind}");
     }
 }
+
+#[tokio::test]
+async fn a_download_that_keeps_failing_is_taken_up_again_from_the_task() {
+    let dir = tempfile::tempdir().unwrap();
+    for (kind, url) in common::stores(dir.path(), "download").await {
+        let sim = common::simulator(1000.0, 1.0).await;
+        // The storage host refuses the links until the SDK's download gives up (it refreshes
+        // them from the task a few times), then cuts the next body halfway.
+        sim.fault(Route::Output, Fault::Status(403)).times(4);
+        sim.fault(Route::Output, Fault::DropBodyAfter(1000));
+        let jobs = open(&url, &sim).await;
+        let id = jobs
+            .submit(
+                common::request(0),
+                Destination::file(dir.path().join(format!("{kind}.mp4"))),
+            )
+            .await
+            .unwrap();
+        jobs.run_until_settled(1).await.unwrap();
+        let status = jobs.status(id).await.unwrap();
+        assert_eq!(status.state, JobState::Succeeded, "{kind}: {status:?}");
+        let output = &status.outputs[0];
+        let bytes = std::fs::read(&output.path).unwrap();
+        assert_eq!(bytes.len(), 4096, "{kind}");
+        assert_eq!(hex(&sha2::Sha256::digest(&bytes)), output.sha256);
+        assert!(
+            sim.count(Route::Output) >= 6,
+            "{kind}: {}",
+            sim.count(Route::Output)
+        );
+        assert_eq!(sim.accepted_creates(), 1, "{kind}");
+    }
+}
