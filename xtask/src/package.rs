@@ -129,11 +129,12 @@ const EXPECTED: [Expected; 4] = [
         required: &[
             "Cargo.toml",
             "src/main.rs",
+            "assets/sample.png",
             "README.md",
             "LICENSE-MIT",
             "LICENSE-APACHE",
         ],
-        forbidden: &["assets/"],
+        forbidden: &[],
     },
 ];
 
