@@ -16,6 +16,10 @@ pub(crate) struct FetchError {
 }
 
 pub(crate) trait Fetch: Send + Sync {
+    /// Why this process cannot store outputs at `destination` (an object store that is not
+    /// registered here, or a build without the `object-store` feature); `None` when it can.
+    fn cannot_store(&self, destination: &Destination) -> Option<String>;
+
     fn fetch<'a>(
         &'a self,
         client: &'a Client,
@@ -26,9 +30,33 @@ pub(crate) trait Fetch: Send + Sync {
 
 /// The SDK's download ([`Client::download`]): resumable, checked (length, content type), atomic;
 /// expired links are refreshed from the task.
-pub(crate) struct SdkDownload;
+#[derive(Default)]
+pub(crate) struct SdkDownload {
+    /// The object stores registered on the builder, by name.
+    #[cfg(feature = "object-store")]
+    pub stores: std::collections::HashMap<String, std::sync::Arc<dyn object_store::ObjectStore>>,
+}
 
 impl Fetch for SdkDownload {
+    fn cannot_store(&self, destination: &Destination) -> Option<String> {
+        let name = destination.object_store_name()?;
+        #[cfg(feature = "object-store")]
+        {
+            if self.stores.contains_key(name) {
+                return None;
+            }
+            Some(format!(
+                "no object store named {name:?} is registered in this worker's process \
+                 (JobsBuilder::object_store)"
+            ))
+        }
+        #[cfg(not(feature = "object-store"))]
+        Some(format!(
+            "the destination is the object store {name:?}, and this worker was built without \
+             the jobs crate's `object-store` feature"
+        ))
+    }
+
     fn fetch<'a>(
         &'a self,
         client: &'a Client,
@@ -48,6 +76,17 @@ impl Fetch for SdkDownload {
                     dir.clone()
                 }
                 Destination::File(path) => path.clone(),
+                #[cfg(feature = "object-store")]
+                Destination::ObjectStore { store, prefix } => {
+                    return self.to_object_store(client, task, store, prefix).await;
+                }
+                #[cfg(not(feature = "object-store"))]
+                Destination::ObjectStore { .. } => {
+                    return Err(FetchError {
+                        message: self.cannot_store(destination).unwrap_or_default(),
+                        retryable: true,
+                    });
+                }
             };
             // A file left by an earlier attempt of this same job (its worker died after writing
             // it, before recording it) holds this task's output: replace it.
@@ -58,6 +97,7 @@ impl Fetch for SdkDownload {
                     .filter_map(|file| match file.location {
                         Location::Path(path) => Some(StoredOutput {
                             path,
+                            store: None,
                             bytes: file.bytes,
                             sha256: file.sha256,
                         }),
@@ -71,6 +111,72 @@ impl Fetch for SdkDownload {
             }
         })
     }
+}
+
+#[cfg(feature = "object-store")]
+impl SdkDownload {
+    /// Each output in turn, as `<prefix><task id>.<ext>` (`-1`, `-2`, ... for the others). An
+    /// upload that fails is aborted by the SDK (no partial object); a later attempt writes the
+    /// whole object again, replacing any left by an earlier attempt of this job.
+    async fn to_object_store(
+        &self,
+        client: &Client,
+        task: &Task,
+        name: &str,
+        prefix: &str,
+    ) -> Result<Vec<StoredOutput>, FetchError> {
+        let Some(store) = self.stores.get(name) else {
+            return Err(FetchError {
+                message: self
+                    .cannot_store(&Destination::object_store(name, prefix))
+                    .unwrap_or_default(),
+                retryable: true,
+            });
+        };
+        let mut stored = Vec::with_capacity(task.output.len());
+        for (index, url) in task.output.iter().enumerate() {
+            let ext = extension(url).unwrap_or("mp4");
+            let object = if index == 0 {
+                format!("{prefix}{}.{ext}", task.id)
+            } else {
+                format!("{prefix}{}-{index}.{ext}", task.id)
+            };
+            let location = object_store::path::Path::parse(&object).map_err(|e| FetchError {
+                message: format!("{object:?} is not a valid object location: {e}"),
+                retryable: false,
+            })?;
+            match client
+                .download(task)
+                .output(index)
+                .to_object_store(store.as_ref(), &location)
+                .await
+            {
+                Ok(saved) => stored.push(StoredOutput {
+                    path: location.to_string().into(),
+                    store: Some(name.to_string()),
+                    bytes: saved.bytes,
+                    sha256: saved.sha256,
+                }),
+                Err(e) => {
+                    return Err(FetchError {
+                        retryable: retryable(&e),
+                        message: e.to_string(),
+                    });
+                }
+            }
+        }
+        Ok(stored)
+    }
+}
+
+/// The output link's file extension, when it is a short alphanumeric one.
+#[cfg(feature = "object-store")]
+fn extension(url: &str) -> Option<&str> {
+    let path = url.split(['?', '#']).next()?;
+    let name = path.rsplit('/').next()?;
+    let (_, ext) = name.rsplit_once('.')?;
+    (!ext.is_empty() && ext.len() <= 5 && ext.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .then_some(ext)
 }
 
 /// Whether a later attempt (with a fresh read of the task) may succeed.

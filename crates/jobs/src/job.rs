@@ -55,6 +55,17 @@ pub enum Destination {
     Directory(PathBuf),
     /// A file path for the first output (`name-1.ext`, ... for the others).
     File(PathBuf),
+    /// Objects in an object store (S3, GCS, Azure, local files, memory) registered by name on
+    /// each worker's [`JobsBuilder::object_store`](crate::JobsBuilder::object_store) (feature
+    /// `object-store`): each output is stored at `<prefix><task id>.<ext>` (then
+    /// `<prefix><task id>-1.<ext>`, ...). The job records only the store's name: a store is a
+    /// live client, which a database row cannot hold.
+    ObjectStore {
+        /// The name the store is registered under in the workers' processes.
+        store: String,
+        /// Prepended to each object's name (`"videos/"` puts them under `videos/`).
+        prefix: String,
+    },
 }
 
 impl Destination {
@@ -66,6 +77,30 @@ impl Destination {
     /// A file destination.
     pub fn file(path: impl Into<PathBuf>) -> Destination {
         Destination::File(path.into())
+    }
+
+    /// Objects under `prefix` in the object store registered as `store` in the workers'
+    /// processes (see [`JobsBuilder::object_store`](crate::JobsBuilder::object_store)).
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml_jobs::Destination;
+    ///
+    /// let dest = Destination::object_store("videos", "renders/2026/");
+    /// assert_eq!(dest.object_store_name(), Some("videos"));
+    /// ```
+    pub fn object_store(store: impl Into<String>, prefix: impl Into<String>) -> Destination {
+        Destination::ObjectStore {
+            store: store.into(),
+            prefix: prefix.into(),
+        }
+    }
+
+    /// The name of the object store this destination needs, if it is one.
+    pub fn object_store_name(&self) -> Option<&str> {
+        match self {
+            Destination::ObjectStore { store, .. } => Some(store),
+            _ => None,
+        }
     }
 }
 
@@ -157,8 +192,12 @@ impl fmt::Display for JobState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct StoredOutput {
-    /// Where the file is.
+    /// Where the file is; for an object store destination, the object's location in the store
+    /// named by [`store`](Self::store).
     pub path: PathBuf,
+    /// The object store's registered name, when the output is an object in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
     /// Its size in bytes.
     pub bytes: u64,
     /// Its SHA-256, lowercase hex.

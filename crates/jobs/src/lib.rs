@@ -119,6 +119,7 @@ pub struct JobsBuilder {
     url: String,
     config: Config,
     client: Option<Client>,
+    fetch: fetch::SdkDownload,
 }
 
 impl JobsBuilder {
@@ -177,6 +178,41 @@ impl JobsBuilder {
         self
     }
 
+    /// Registers an object store under `name`, for jobs submitted with
+    /// [`Destination::object_store`]`(name, prefix)` (feature `object-store`).
+    ///
+    /// A job records only the name (a store is a live client, which a database row cannot
+    /// hold), so every process that runs workers registers the stores its jobs name. A worker
+    /// that takes a job naming a store it does not have fails the job with that reason
+    /// **before creating its task** (nothing is paid for); a job whose task already exists
+    /// (created by a worker that had the store) is released with the reason, for a worker that
+    /// has it, and never fails for it. Resubmit failed jobs once the store is registered.
+    ///
+    /// An `AsyncWrite` destination (the SDK's `Download::to_writer`) cannot be a job's: a job
+    /// outlives its process, and a writer does not.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::sync::Arc;
+    /// use lowcodeapi_runwayml_jobs::Jobs;
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let jobs = Jobs::builder(format!("sqlite://{}", dir.path().join("jobs.db").display()))
+    ///     .object_store("videos", Arc::new(object_store::memory::InMemory::new()))
+    ///     .open()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "object-store")]
+    pub fn object_store(
+        mut self,
+        name: impl Into<String>,
+        store: Arc<dyn object_store::ObjectStore>,
+    ) -> Self {
+        self.fetch.stores.insert(name.into(), store);
+        self
+    }
+
     /// Opens (creating it if needed) and migrates the store.
     ///
     /// # Errors
@@ -194,7 +230,7 @@ impl JobsBuilder {
                 store,
                 config: self.config,
                 client,
-                fetch: Box::new(fetch::SdkDownload),
+                fetch: Box::new(self.fetch),
                 stop: tokio::sync::watch::channel(false).0,
                 last_reap: AtomicI64::new(0),
             }),
@@ -225,6 +261,7 @@ impl Jobs {
             url: url.into(),
             config: Config::default(),
             client: None,
+            fetch: fetch::SdkDownload::default(),
         }
     }
 

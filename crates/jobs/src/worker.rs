@@ -52,6 +52,25 @@ pub(crate) async fn pass(inner: &Arc<Inner>, client: &Client, owner: &str) -> Re
 }
 
 async fn work(inner: &Arc<Inner>, client: &Client, owner: &str, claim: Claim) -> Result<(), Error> {
+    if let Some(reason) = inner.fetch.cannot_store(&claim.destination) {
+        match claim.state {
+            JobState::Creating => {
+                // Nothing was sent: fail now rather than pay for a video this worker could
+                // not store.
+                let token = claim.create_token.clone().unwrap_or_default();
+                inner
+                    .store
+                    .create_ended(claim.id, &token, JobState::Failed, &reason, None)
+                    .await?;
+            }
+            state @ (JobState::Waiting | JobState::Downloading) => {
+                // The task exists: leave it for a worker that has the store.
+                release(inner, owner, claim.id, state, &reason).await?;
+            }
+            _ => {}
+        }
+        return Ok(());
+    }
     match claim.state {
         JobState::Creating => create(inner, client, owner, claim).await,
         JobState::Waiting | JobState::Downloading => {
