@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::job::{Destination, JobEvent, JobId, JobState, JobStatus, StoredOutput};
 
 /// The newest schema this version knows.
-pub(crate) const SCHEMA_VERSION: i64 = 1;
+pub(crate) const SCHEMA_VERSION: i64 = 2;
 
 /// States whose task counts against the fleet's cap: the create may be in flight, or the task
 /// exists and has not ended.
@@ -68,9 +68,10 @@ pub(crate) struct Claim {
     pub create_token: Option<String>,
 }
 
-fn migrations(backend: Backend) -> [&'static str; 1] {
+fn migrations(backend: Backend) -> [&'static str; 2] {
     match backend {
-        Backend::Sqlite => [r#"
+        Backend::Sqlite => [
+            r#"
 CREATE TABLE runway_jobs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     job_key TEXT UNIQUE,
@@ -107,8 +108,11 @@ CREATE TRIGGER runway_jobs_changed AFTER UPDATE OF state ON runway_jobs
 WHEN NEW.state <> OLD.state BEGIN
     INSERT INTO runway_job_events (job_id, state, at) VALUES (NEW.id, NEW.state, NEW.updated_at);
 END;
-"#],
-        Backend::Postgres => [r#"
+"#,
+            "SELECT 1",
+        ],
+        Backend::Postgres => [
+            r#"
 CREATE TABLE runway_jobs (
     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     job_key TEXT UNIQUE,
@@ -147,7 +151,40 @@ BEGIN
 END $$;
 CREATE TRIGGER runway_jobs_event AFTER INSERT OR UPDATE ON runway_jobs
     FOR EACH ROW EXECUTE FUNCTION runway_jobs_event();
-"#],
+"#,
+            r#"
+-- A worker's claim in one round trip: a job whose task exists and whose lease ran out first,
+-- else (when p_new) a queued job, its intent to create recorded, under the fleet's cap. The
+-- fleet row's lock serializes the new claims; each statement of a VOLATILE function takes a
+-- fresh snapshot, so the count sees every claim committed before the lock was granted. The
+-- lock is held until the calling statement's transaction commits.
+CREATE FUNCTION runway_jobs_claim(p_owner TEXT, p_lease_until BIGINT, p_token TEXT,
+                                  p_now BIGINT, p_max BIGINT, p_new BOOLEAN)
+RETURNS SETOF runway_jobs LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    RETURN QUERY UPDATE runway_jobs j SET owner = p_owner, lease_until = p_lease_until
+        WHERE j.id = (SELECT s.id FROM runway_jobs s WHERE s.state IN ('waiting','downloading')
+                        AND s.lease_until < p_now AND s.run_after <= p_now
+                        ORDER BY s.id LIMIT 1 FOR UPDATE SKIP LOCKED)
+          AND j.state IN ('waiting','downloading') AND j.lease_until < p_now
+        RETURNING j.*;
+    IF FOUND OR NOT p_new THEN
+        RETURN;
+    END IF;
+    PERFORM 1 FROM runway_jobs_fleet f WHERE f.id = 1 FOR UPDATE;
+    RETURN QUERY UPDATE runway_jobs j SET state = 'creating', owner = p_owner,
+            lease_until = p_lease_until, create_token = p_token, attempts = j.attempts + 1,
+            error = NULL, updated_at = p_now
+        WHERE j.id = (SELECT s.id FROM runway_jobs s WHERE s.state = 'queued'
+                        AND s.run_after <= p_now AND s.cancel_requested = 0
+                        ORDER BY s.id LIMIT 1)
+          AND j.state = 'queued'
+          AND (SELECT f.backoff_until FROM runway_jobs_fleet f WHERE f.id = 1) <= p_now
+          AND (SELECT COUNT(*) FROM runway_jobs c WHERE c.state IN ('creating','waiting')) < p_max
+        RETURNING j.*;
+END $$;
+"#,
+        ],
     }
 }
 
@@ -472,10 +509,51 @@ impl Store {
         Ok(last.unwrap_or(0))
     }
 
+    /// Takes a job to work on: one whose task exists and whose lease ran out (its worker died,
+    /// or released it) first; else, when `new`, a queued one ([`Store::claim_new`]). SQLite: two
+    /// statements at most; PostgreSQL: one (`runway_jobs_claim`, which does the same in one
+    /// transaction).
+    pub(crate) async fn claim(
+        &self,
+        owner: &str,
+        lease: Duration,
+        max_in_flight: i64,
+        token: &str,
+        new: bool,
+    ) -> Result<Option<Claim>, Error> {
+        match self.backend {
+            Backend::Sqlite => {
+                if let Some(claim) = self.claim_resume(owner, lease).await? {
+                    return Ok(Some(claim));
+                }
+                if !new {
+                    return Ok(None);
+                }
+                self.claim_new(owner, lease, max_in_flight, token).await
+            }
+            Backend::Postgres => {
+                let now = now_ms();
+                self.trip(1);
+                let row = sqlx::query(
+                    "SELECT id, state, request, destination, task_id, create_token \
+                     FROM runway_jobs_claim($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(owner)
+                .bind(now + ms(lease))
+                .bind(token)
+                .bind(now)
+                .bind(max_in_flight)
+                .bind(new)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map(claim_of).transpose()
+            }
+        }
+    }
+
     /// Takes a queued job and records the intent to create its task, if the fleet is under its
-    /// cap and not backing off. The count and the claim are atomic: SQLite runs the single
-    /// statement under its write lock; PostgreSQL serializes claims on the fleet row first (a
-    /// separate statement, so the count sees every claim committed before it).
+    /// cap and not backing off (SQLite). The count and the claim are atomic: SQLite runs the
+    /// single statement under its write lock.
     pub(crate) async fn claim_new(
         &self,
         owner: &str,
@@ -500,22 +578,9 @@ impl Store {
             .bind(token)
             .bind(now)
             .bind(max_in_flight);
-        let row = match self.backend {
-            Backend::Sqlite => {
-                self.trip(1);
-                query.fetch_optional(&self.pool).await?
-            }
-            Backend::Postgres => {
-                self.trip(4);
-                let mut tx = self.pool.begin().await?;
-                sqlx::query("SELECT backoff_until FROM runway_jobs_fleet WHERE id = 1 FOR UPDATE")
-                    .execute(&mut *tx)
-                    .await?;
-                let row = query.fetch_optional(&mut *tx).await?;
-                tx.commit().await?;
-                row
-            }
-        };
+        // SQLite only (PostgreSQL claims through `runway_jobs_claim`, see `claim`).
+        self.trip(1);
+        let row = query.fetch_optional(&self.pool).await?;
         row.as_ref().map(claim_of).transpose()
     }
 

@@ -30,17 +30,17 @@ pub(crate) fn random_token(prefix: &str) -> String {
 /// released.
 pub(crate) async fn pass(inner: &Arc<Inner>, client: &Client, owner: &str) -> Result<Pass, Error> {
     let config = &inner.config;
-    if let Some(claim) = inner.store.claim_resume(owner, config.lease).await? {
-        work(inner, client, owner, claim).await?;
-        return Ok(Pass::Worked);
-    }
-    if inner.stopping() {
-        return Ok(Pass::Idle);
-    }
     let token = random_token("create");
+    // No new task once the workers are asked to stop; jobs whose task exists are still taken.
     match inner
         .store
-        .claim_new(owner, config.lease, config.max_in_flight, &token)
+        .claim(
+            owner,
+            config.lease,
+            config.max_in_flight,
+            &token,
+            !inner.stopping(),
+        )
         .await?
     {
         Some(claim) => {

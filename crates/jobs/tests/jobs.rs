@@ -142,7 +142,7 @@ async fn a_store_from_a_newer_version_or_not_a_database_is_refused_clearly() {
                 err,
                 Error::SchemaTooNew {
                     found: 99,
-                    supported: 1
+                    supported: lowcodeapi_runwayml_jobs::SCHEMA_VERSION
                 }
             ),
             "{kind}: {err}"
