@@ -700,6 +700,8 @@ where
     }
 }
 
+// progenitor's error type, as the generated code returns it.
+#[allow(clippy::result_large_err)]
 fn decode<T: serde::de::DeserializeOwned, E>(
     body: Bytes,
     status: StatusCode,
