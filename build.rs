@@ -1,7 +1,9 @@
 //! Generates the LowCodeAPI runwayml client from `spec/openapi.json` with progenitor.
 //!
-//! Nothing else happens here: the spec is prepared by `cargo xtask prepare`, and the hand-written
-//! layer lives in `src/`. Output goes to `$OUT_DIR/codegen.rs` (the client) and
+//! The spec is prepared by `cargo xtask prepare`, and the hand-written layer lives in `src/`. One
+//! rewrite of the generated text, the same for every operation: JSON answers are decoded by
+//! `crate::transport::decode_response` instead of progenitor's `ResponseValue::from_response`
+//! (see [`decode_through_transport`]). Output goes to `$OUT_DIR/codegen.rs` (the client) and
 //! `$OUT_DIR/codegen_httpmock.rs` (typed httpmock mocks, behind the `httpmock` feature).
 
 use std::path::Path;

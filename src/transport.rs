@@ -5,6 +5,8 @@
 //!   redirects (same origin only, never for a create, at most [`MAX_REDIRECTS`]), a bound on every
 //!   response body (decoded), tracing with the token redacted, and envelope unwrapping, so the
 //!   generated code decodes Runway's payload whichever LowCodeAPI dialect answered.
+//! - [`decode_response`]: what the generated code decodes JSON answers with (`build.rs` puts it
+//!   in place of progenitor's `ResponseValue::from_response`), once, from the buffer `exec` read.
 //!
 //! Because these hooks sit under the generated client, the escape hatch
 //! ([`crate::Client::raw`]) gets all of this too.
@@ -649,8 +651,9 @@ async fn read_capped(response: &mut Response, limit: usize) -> Result<Bytes, Rea
 /// Decodes a JSON answer for the generated code, in place of progenitor's
 /// `ResponseValue::from_response` (`build.rs` rewrites every call): the same status, headers,
 /// typed value and errors, but the headers are moved rather than copied, and the body the `exec`
-/// hook has already read (one buffer, out of its envelope) is taken as it is instead of being
-/// collected again.
+/// hook has already read is taken as it is instead of being collected again. A 200 answer the
+/// hook marked [`Deferred`] still has its envelope: the hosted payload is found and decoded in
+/// one pass, anything else is unwrapped as the hook would have done it.
 pub(crate) async fn decode_response<T, E>(
     mut response: Response,
 ) -> Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>
