@@ -293,6 +293,8 @@ fn parent(tasks: usize, start: Start) -> Value {
                 let result = client
                     .wait(&id)
                     .schedule(PollSchedule::every(INTERVAL).jitter(jitter))
+                    // Waits right after their creates: the first poll after one interval.
+                    .poll_immediately(false)
                     .timeout(Duration::from_secs(120))
                     .await;
                 let outcome = match result {

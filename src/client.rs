@@ -2,12 +2,14 @@
 
 use std::fmt;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::Either;
 use progenitor_client::ResponseValue;
 use secrecy::SecretString;
 
+use crate::calls::{CallOverrides, CancelTask, CreateImageToVideo, GetTask};
 use crate::error::{DecodeError, Error, TransportError, TransportKind};
 use crate::format::{UrlFormat, UrlFormatState};
 use crate::generated;
@@ -16,12 +18,27 @@ use crate::redact::{excerpt, redact};
 use crate::retry::RetryPolicy;
 use crate::task::{Task, TaskId, TaskStatus};
 use crate::transport::{CALL, CallOptions, Transport, USER_AGENT};
+use crate::wait::{CancelRecord, PollSchedule, WaitDefaults};
 
 /// The base URL of hosted LowCodeAPI's runwayml provider.
+///
+/// ```
+/// let client = lowcodeapi_runwayml::Client::builder().api_token("at_example").build()?;
+/// assert_eq!(client.base_url(), lowcodeapi_runwayml::DEFAULT_BASE_URL);
+/// # Ok::<(), lowcodeapi_runwayml::Error>(())
+/// ```
 pub const DEFAULT_BASE_URL: &str = "https://api.lowcodeapi.com/runwayml";
 /// The environment variable holding the LowCodeAPI token.
+///
+/// ```
+/// assert_eq!(lowcodeapi_runwayml::TOKEN_ENV, "LOWCODEAPI_API_TOKEN");
+/// ```
 pub const TOKEN_ENV: &str = "LOWCODEAPI_API_TOKEN";
 /// The environment variable that overrides the base URL.
+///
+/// ```
+/// assert_eq!(lowcodeapi_runwayml::BASE_URL_ENV, "LOWCODEAPI_BASE_URL");
+/// ```
 pub const BASE_URL_ENV: &str = "LOWCODEAPI_BASE_URL";
 
 /// A RunwayML client through LowCodeAPI. Cheap to clone (clones share connections and the
@@ -39,6 +56,13 @@ pub const BASE_URL_ENV: &str = "LOWCODEAPI_BASE_URL";
 pub struct Client {
     raw: generated::Client,
     cancel_timeout: Duration,
+    /// Shared by clones: wait defaults, and the ids this client cancelled.
+    state: Arc<ClientState>,
+}
+
+pub(crate) struct ClientState {
+    pub(crate) wait: WaitDefaults,
+    pub(crate) cancelled: CancelRecord,
 }
 
 impl fmt::Debug for Client {
@@ -161,6 +185,13 @@ impl fmt::Display for CancelOutcome {
 }
 
 /// Builds a [`Client`]; see [`Client::builder`].
+///
+/// ```
+/// let builder = lowcodeapi_runwayml::Client::builder().api_token("at_example");
+/// assert!(!format!("{builder:?}").contains("at_example"));
+/// let client = builder.build()?;
+/// # Ok::<(), lowcodeapi_runwayml::Error>(())
+/// ```
 #[derive(Clone)]
 #[must_use]
 pub struct ClientBuilder {
@@ -173,6 +204,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     url_format: UrlFormat,
     max_concurrent_requests: usize,
+    wait: WaitDefaults,
     max_response_bytes: usize,
 }
 
@@ -195,6 +227,8 @@ impl fmt::Debug for ClientBuilder {
             .field("retry", &self.retry)
             .field("url_format", &self.url_format)
             .field("max_concurrent_requests", &self.max_concurrent_requests)
+            .field("poll_schedule", &self.wait.schedule)
+            .field("wait_timeout", &self.wait.timeout)
             .field("max_response_bytes", &self.max_response_bytes)
             .finish()
     }
@@ -212,6 +246,7 @@ impl Default for ClientBuilder {
             retry: RetryPolicy::default(),
             url_format: UrlFormat::Auto,
             max_concurrent_requests: 32,
+            wait: WaitDefaults::default(),
             max_response_bytes: crate::transport::DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
@@ -219,12 +254,31 @@ impl Default for ClientBuilder {
 
 impl ClientBuilder {
     /// The LowCodeAPI token (`at_…`). Required. Kept as a secret: never printed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::{Client, RetryPolicy, UrlFormat};
+    /// let client = Client::builder()
+    ///     .api_token("at_example")
+    ///     .build()?;
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
     pub fn api_token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(SecretString::from(token.into()));
         self
     }
 
     /// The provider's base URL; default [`DEFAULT_BASE_URL`]. A trailing slash is fine.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::{Client, RetryPolicy, UrlFormat};
+    /// let client = Client::builder()
+    ///     .api_token("at_example")
+    ///     .base_url("http://127.0.0.1:3000/runwayml/")
+    ///     .build()?;
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = url.into();
         self
@@ -238,18 +292,47 @@ impl ClientBuilder {
     /// (same origin only, never for a create, at most 5). With a policy that follows redirects,
     /// an answer that ended on another origin than the base URL's is refused, but the request
     /// (with the token in its query, and a create's body) has already been sent there.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::{Client, RetryPolicy, UrlFormat};
+    /// let client = Client::builder()
+    ///     .api_token("at_example")
+    ///     .http_client(reqwest::Client::new())
+    ///     .build()?;
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
     }
 
     /// The longest a request may take, answer included; default 60 s.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::{Client, RetryPolicy, UrlFormat};
+    /// let client = Client::builder()
+    ///     .api_token("at_example")
+    ///     .request_timeout(Duration::from_secs(30))
+    ///     .build()?;
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
         self
     }
 
     /// The longest connecting may take; default 10 s. Ignored with [`Self::http_client`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::Client;
+    /// let client = Client::builder()
+    ///     .api_token("at_example")
+    ///     .connect_timeout(Duration::from_secs(3))
+    ///     .build()?;
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -257,18 +340,48 @@ impl ClientBuilder {
 
     /// The longest a cancel waits for its answer before checking the task instead; default 15 s.
     /// (The self-hosted server can leave a successful DELETE unanswered forever.)
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::{Client, RetryPolicy, UrlFormat};
+    /// let client = Client::builder()
+    ///     .api_token("at_example")
+    ///     .cancel_timeout(Duration::from_secs(5))
+    ///     .build()?;
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
     pub fn cancel_timeout(mut self, timeout: Duration) -> Self {
         self.cancel_timeout = timeout;
         self
     }
 
     /// How failed requests are retried; see [`RetryPolicy`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::{Client, RetryPolicy, UrlFormat};
+    /// let client = Client::builder()
+    ///     .api_token("at_example")
+    ///     .retry_policy(RetryPolicy::default().max_retries(5))
+    ///     .build()?;
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
         self
     }
 
     /// Which URL format to use; default [`UrlFormat::Auto`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::{Client, RetryPolicy, UrlFormat};
+    /// let client = Client::builder()
+    ///     .api_token("at_example")
+    ///     .url_format(UrlFormat::Old)
+    ///     .build()?;
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
     pub fn url_format(mut self, format: UrlFormat) -> Self {
         self.url_format = format;
         self
@@ -276,8 +389,53 @@ impl ClientBuilder {
 
     /// The most requests one client (and its clones) has in flight at once; default 32. More
     /// wait their turn. This bounds connections and memory when many tasks are waited on at once.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::{Client, RetryPolicy, UrlFormat};
+    /// let client = Client::builder()
+    ///     .api_token("at_example")
+    ///     .max_concurrent_requests(8)
+    ///     .build()?;
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
     pub fn max_concurrent_requests(mut self, limit: usize) -> Self {
         self.max_concurrent_requests = limit.max(1);
+        self
+    }
+
+    /// The poll schedule every [`Client::wait`] and [`Client::watch`] of this client starts with;
+    /// default [`PollSchedule::default`] (Runway's five seconds). A wait can still set its own.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::{Client, PollSchedule};
+    /// // Against a simulator running at 10x real time.
+    /// let client = Client::builder()
+    ///     .api_token("at_example")
+    ///     .poll_schedule(PollSchedule::default().scaled(0.1))
+    ///     .build()?;
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
+    pub fn poll_schedule(mut self, schedule: PollSchedule) -> Self {
+        self.wait.schedule = schedule;
+        self
+    }
+
+    /// How long every wait of this client lasts before giving up (default 10 minutes; `None`
+    /// waits forever). A wait can still set its own with [`Wait::timeout`](crate::Wait::timeout).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::Client;
+    /// let client = Client::builder()
+    ///     .api_token("at_example")
+    ///     .wait_timeout(Duration::from_secs(1800))
+    ///     .build()?;
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
+    pub fn wait_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.wait.timeout = timeout.into();
         self
     }
 
@@ -300,6 +458,12 @@ impl ClientBuilder {
     }
 
     /// Checks the configuration and builds the client.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::Client;
+    /// assert!(Client::builder().build().is_err()); // no token
+    /// assert!(Client::builder().api_token("at_example").build().is_ok());
+    /// ```
     pub fn build(self) -> Result<Client, Error> {
         use secrecy::ExposeSecret;
         let token = self.token.ok_or_else(|| {
@@ -338,6 +502,10 @@ impl ClientBuilder {
         Ok(Client {
             raw: generated::Client::new_with_client(&base_url, http, transport),
             cancel_timeout: self.cancel_timeout,
+            state: Arc::new(ClientState {
+                wait: self.wait,
+                cancelled: CancelRecord::default(),
+            }),
         })
     }
 }
@@ -385,11 +553,24 @@ impl Client {
 
     /// A client configured from `LOWCODEAPI_API_TOKEN` (required) and `LOWCODEAPI_BASE_URL`
     /// (optional).
+    ///
+    /// ```no_run
+    /// let client = lowcodeapi_runwayml::Client::from_env()?;
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
     pub fn from_env() -> Result<Self, Error> {
         Self::from_env_builder()?.build()
     }
 
     /// The builder [`Client::from_env`] uses, for adjusting before building.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// let client = lowcodeapi_runwayml::Client::from_env_builder()?
+    ///     .request_timeout(Duration::from_secs(20))
+    ///     .build()?;
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
     pub fn from_env_builder() -> Result<ClientBuilder, Error> {
         let token = std::env::var(TOKEN_ENV).unwrap_or_default();
         if token.trim().is_empty() {
@@ -408,17 +589,42 @@ impl Client {
 
     /// The generated client, for operations this layer does not wrap. Its requests still get the
     /// token, retries, timeouts and envelope unwrapping; the URL-format choice and typed errors
-    /// are yours.
+    /// are yours (see [`generated`](crate::generated)).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: lowcodeapi_runwayml::Client) -> Result<(), lowcodeapi_runwayml::Error> {
+    /// use lowcodeapi_runwayml::Task;
+    /// // A server that routes only the Old Format, called directly.
+    /// let answer = client.raw().get_task_old_format("17f20503-6c24-4c16-946b-35dbbce2af2f").await?;
+    /// let task = Task::from(answer.into_inner());
+    /// # Ok(()) }
+    /// ```
     pub fn raw(&self) -> &generated::Client {
         &self.raw
     }
 
     /// The base URL in use (no trailing slash).
+    ///
+    /// ```
+    /// let client = lowcodeapi_runwayml::Client::builder()
+    ///     .api_token("at_example")
+    ///     .base_url("http://127.0.0.1:3000/runwayml/")
+    ///     .build()?;
+    /// assert_eq!(client.base_url(), "http://127.0.0.1:3000/runwayml");
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
     pub fn base_url(&self) -> &str {
         &self.raw.baseurl
     }
 
     /// What this client has learned about the URL format.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::{Client, UrlFormatState};
+    /// let client = Client::builder().api_token("at_example").build()?;
+    /// assert_eq!(client.url_format(), UrlFormatState::Unsettled); // nothing sent yet
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
     pub fn url_format(&self) -> UrlFormatState {
         self.raw.inner.shared.format.get()
     }
@@ -427,19 +633,40 @@ impl Client {
         self.raw.inner.token()
     }
 
-    /// Fetches a task.
+    /// Fetches a task. `.await` it, or set a timeout or retry count for this call first (see
+    /// [`GetTask`]).
     ///
     /// Errors carry the task id; Runway's 404 (unknown, cancelled or deleted task) satisfies
     /// [`Error::is_not_found`].
-    pub async fn get_task(&self, id: &TaskId) -> Result<Task, Error> {
+    ///
+    /// ```no_run
+    /// # async fn demo(client: lowcodeapi_runwayml::Client, id: lowcodeapi_runwayml::TaskId) -> Result<(), lowcodeapi_runwayml::Error> {
+    /// use std::time::Duration;
+    /// let task = client.get_task(&id).await?;
+    /// let quick = client.get_task(&id).timeout(Duration::from_secs(5)).max_retries(0).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn get_task<'a>(&'a self, id: &'a TaskId) -> GetTask<'a> {
+        GetTask::new(self, id)
+    }
+
+    pub(crate) async fn get_task_with(
+        &self,
+        id: &TaskId,
+        overrides: CallOverrides,
+    ) -> Result<Task, Error> {
         let raw = &self.raw;
-        let value = self
-            .routed("get_task", id, |format| match format {
-                UrlFormatState::Old => Either::Right(raw.get_task_old_format(id.as_str())),
-                _ => Either::Left(raw.get_task(id.as_str())),
-            })
-            .await
-            .map_err(|e| e.with_task_id(id))?;
+        let call = self.routed("get_task", id, |format| match format {
+            UrlFormatState::Old => Either::Right(raw.get_task_old_format(id.as_str())),
+            _ => Either::Left(raw.get_task(id.as_str())),
+        });
+        let value = if overrides.is_empty() {
+            call.await
+        } else {
+            CALL.scope(overrides.apply(CallOptions::default()), call)
+                .await
+        }
+        .map_err(|e| e.with_task_id(id))?;
         Ok(Task::from_wire(value.into_inner()))
     }
 
@@ -458,6 +685,11 @@ impl Client {
     /// checked instead ([`CancelOutcome::ConfirmedAfterTimeout`] or [`CancelOutcome::Unknown`]).
     /// Other failures are errors carrying the task id.
     ///
+    /// `.await` it, or set a timeout (instead of the client's cancel timeout) or a retry count
+    /// for this call first (see [`CancelTask`]). A wait on a task this client (or a clone of it)
+    /// cancelled ends as [`Outcome::Cancelled`](crate::Outcome::Cancelled), although Runway
+    /// answers a cancelled task's poll with 404 as it does a deleted one.
+    ///
     /// ```no_run
     /// # async fn demo(client: lowcodeapi_runwayml::Client, id: lowcodeapi_runwayml::TaskId) -> Result<(), lowcodeapi_runwayml::Error> {
     /// use lowcodeapi_runwayml::CancelOutcome;
@@ -468,17 +700,26 @@ impl Client {
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn cancel_task(&self, id: &TaskId) -> Result<CancelOutcome, Error> {
-        let was = match self.get_task(id).await {
+    pub fn cancel_task<'a>(&'a self, id: &'a TaskId) -> CancelTask<'a> {
+        CancelTask::new(self, id)
+    }
+
+    pub(crate) async fn cancel_task_with(
+        &self,
+        id: &TaskId,
+        overrides: CallOverrides,
+    ) -> Result<CancelOutcome, Error> {
+        let was = match self.get_task_with(id, overrides).await {
             Ok(task) => task.status,
             Err(e) if e.is_not_found() => return Ok(CancelOutcome::NotFound),
             Err(e) => return Err(e),
         };
         let raw = &self.raw;
-        let call = CallOptions {
+        let call = overrides.apply(CallOptions {
             timeout: Some(self.cancel_timeout),
             no_retry_on_timeout: true,
-        };
+            ..CallOptions::default()
+        });
         let result = CALL
             .scope(
                 call,
@@ -488,6 +729,9 @@ impl Client {
                 }),
             )
             .await;
+        if !was.is_terminal() {
+            self.note_cancelled(id, &result);
+        }
         let done = |was: TaskStatus| {
             if was.is_terminal() {
                 CancelOutcome::Deleted { was }
@@ -534,11 +778,17 @@ impl Client {
     }
 
     /// Starts generating a video from an image; returns the new task (poll it with
-    /// [`Client::wait`] or [`Client::watch`]).
+    /// [`Client::wait`] or [`Client::watch`]). `.await` it, or set a timeout or retry count for
+    /// this call first (see [`CreateImageToVideo`]).
     ///
     /// The request is checked against the per-model rules first (unless
-    /// [`ImageToVideo::skip_validation`] was called): every violation is reported at once and
-    /// nothing is sent. Retries never submit the task twice (see [`Client::create_image_to_video_raw`]).
+    /// [`ImageToVideo::skip_validation`] was called, which sends the body as is): every violation
+    /// is reported at once and nothing is sent.
+    ///
+    /// It is retried only when the request provably was not processed (429, or no connection);
+    /// a timeout or a 5xx after sending is returned, not retried, because Runway has no
+    /// idempotency key and a retry could create a second, billed task
+    /// ([`Error::may_have_created_task`]).
     ///
     /// ```no_run
     /// # async fn demo(client: lowcodeapi_runwayml::Client) -> Result<(), lowcodeapi_runwayml::Error> {
@@ -552,37 +802,51 @@ impl Client {
     ///     )
     ///     .await?;
     /// let video = client.wait(&task).await?;
-    /// println!("{}", video.output[0]);
+    /// println!("{}", video.first_output().unwrap_or("(no output)"));
     /// # Ok(()) }
     /// ```
-    pub async fn image_to_video(&self, request: ImageToVideo) -> Result<crate::CreatedTask, Error> {
+    pub fn image_to_video(&self, request: ImageToVideo) -> CreateImageToVideo<'_> {
+        CreateImageToVideo::new(self, request)
+    }
+
+    pub(crate) async fn image_to_video_with(
+        &self,
+        request: ImageToVideo,
+        overrides: CallOverrides,
+    ) -> Result<crate::CreatedTask, Error> {
         let body = request.validated_body()?;
         let typed: generated::types::ImageToVideoRequest = serde_json::from_value(body)
             .map_err(|e| Error::Validation(ValidationError::single("body", e.to_string())))?;
-        self.create_image_to_video_raw(&typed).await
-    }
-
-    /// The raw create operation: sends an image_to_video body as is (no client-side rules) and
-    /// returns the new task's id. Prefer [`Client::image_to_video`].
-    ///
-    /// It is retried only when the request provably was not processed (429, or no connection);
-    /// a timeout or a 5xx after sending is returned, not retried, because Runway has no
-    /// idempotency key and a retry could create a second, billed task.
-    pub async fn create_image_to_video_raw(
-        &self,
-        body: &generated::types::ImageToVideoRequest,
-    ) -> Result<crate::CreatedTask, Error> {
         let raw = &self.raw;
         // No path parameters: both URL formats are the same URL, and a success here proves
         // nothing about how task URLs are routed, so the format is neither probed nor settled.
-        let created = self
-            .finish("image_to_video", raw.image_to_video(body).await)
-            .await?
-            .into_inner();
-        Ok(crate::CreatedTask {
-            id: TaskId::from_server(created.id),
-            estimated_cost: created.estimated_cost.map(|c| c.credits),
-        })
+        let call = raw.image_to_video(&typed);
+        let result = if overrides.is_empty() {
+            call.await
+        } else {
+            CALL.scope(overrides.apply(CallOptions::default()), call)
+                .await
+        };
+        let created = self.finish("image_to_video", result).await?.into_inner();
+        Ok(crate::CreatedTask::from(created))
+    }
+
+    /// Remembers that a cancel for `id` was sent (anything but a failure to connect), so that a
+    /// wait finding the task gone afterwards reports it cancelled rather than gone.
+    pub(crate) fn note_cancelled<T>(&self, id: &TaskId, result: &Result<T, Error>) {
+        let unsent = matches!(result, Err(Error::Transport(e)) if e.kind == TransportKind::Connect);
+        if !unsent {
+            self.state.cancelled.insert(id);
+        }
+    }
+
+    /// Whether this client (or a clone) sent a cancel for `id`.
+    pub(crate) fn cancelled_here(&self, id: &TaskId) -> bool {
+        self.state.cancelled.contains(id)
+    }
+
+    pub(crate) fn wait_defaults(&self) -> &WaitDefaults {
+        &self.state.wait
     }
 
     /// Runs one call in the learned URL format; while the format is unsettled, tries New and falls
@@ -664,60 +928,92 @@ impl Client {
         operation: &'static str,
         error: progenitor_client::Error<()>,
     ) -> Error {
-        use progenitor_client::Error as Raw;
         let token = Some(self.token());
         match error {
-            Raw::CommunicationError(e) | Raw::ResponseBodyError(e) => {
-                transport_error(operation, &e, token)
-            }
-            Raw::UnexpectedResponse(response) => {
+            progenitor_client::Error::UnexpectedResponse(response) => {
                 let status = response.status().as_u16();
                 let headers = response.headers().clone();
-                match response.bytes().await {
-                    Ok(body) if (200..300).contains(&status) => {
-                        Error::Decode(Box::new(DecodeError {
-                            operation,
-                            status,
-                            message: format!("unexpected success status {status}"),
-                            body_excerpt: excerpt(&body, crate::envelope::EXCERPT_LIMIT, token),
-                            task_id: None,
-                        }))
-                    }
-                    Ok(body) => Error::Api(Box::new(crate::envelope::decode_error(
-                        operation, status, &headers, &body, token,
-                    ))),
-                    Err(e) => transport_error(operation, &e, token),
-                }
+                let body = response.bytes().await;
+                answer_error(operation, status, &headers, body, token)
             }
-            Raw::InvalidResponsePayload(body, e) => Error::Decode(Box::new(DecodeError {
-                operation,
-                status: 200,
-                // serde quotes the offending value, which can be megabytes long.
-                message: excerpt(
-                    e.to_string().as_bytes(),
-                    crate::envelope::EXCERPT_LIMIT,
-                    token,
-                ),
-                body_excerpt: excerpt(&body, crate::envelope::EXCERPT_LIMIT, token),
-                task_id: None,
-            })),
-            Raw::ErrorResponse(value) => {
-                let status = value.status().as_u16();
-                Error::Api(Box::new(crate::envelope::decode_error(
-                    operation,
-                    status,
-                    value.headers(),
-                    b"",
-                    token,
-                )))
-            }
-            other => Error::Transport(Box::new(TransportError {
-                operation,
-                kind: TransportKind::Other,
-                message: redact(&other.to_string(), token),
-                task_id: None,
-            })),
+            other => raw_error(operation, other, token),
         }
+    }
+}
+
+/// Turns an error answer (status, headers, body) into this crate's error.
+fn answer_error(
+    operation: &'static str,
+    status: u16,
+    headers: &http::HeaderMap,
+    body: reqwest::Result<bytes::Bytes>,
+    token: Option<&str>,
+) -> Error {
+    match body {
+        Ok(body) if (200..300).contains(&status) => Error::Decode(Box::new(DecodeError {
+            operation,
+            status,
+            message: format!("unexpected success status {status}"),
+            body_excerpt: excerpt(&body, crate::envelope::EXCERPT_LIMIT, token),
+            task_id: None,
+        })),
+        Ok(body) => Error::Api(Box::new(crate::envelope::decode_error(
+            operation, status, headers, &body, token,
+        ))),
+        Err(e) => transport_error(operation, &e, token),
+    }
+}
+
+/// Turns a generated-client error into this crate's error, without waiting: the hooks buffer
+/// every body, so an error answer's body is read at once (if it were not, it is left out).
+pub(crate) fn raw_error<T: fmt::Debug>(
+    operation: &'static str,
+    error: progenitor_client::Error<T>,
+    token: Option<&str>,
+) -> Error {
+    use futures::FutureExt as _;
+    use progenitor_client::Error as Raw;
+    match error {
+        Raw::CommunicationError(e) | Raw::ResponseBodyError(e) => {
+            transport_error(operation, &e, token)
+        }
+        Raw::UnexpectedResponse(response) => {
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let body = response
+                .bytes()
+                .now_or_never()
+                .unwrap_or_else(|| Ok(bytes::Bytes::new()));
+            answer_error(operation, status, &headers, body, token)
+        }
+        Raw::InvalidResponsePayload(body, e) => Error::Decode(Box::new(DecodeError {
+            operation,
+            status: 200,
+            // serde quotes the offending value, which can be megabytes long.
+            message: excerpt(
+                e.to_string().as_bytes(),
+                crate::envelope::EXCERPT_LIMIT,
+                token,
+            ),
+            body_excerpt: excerpt(&body, crate::envelope::EXCERPT_LIMIT, token),
+            task_id: None,
+        })),
+        Raw::ErrorResponse(value) => {
+            let status = value.status().as_u16();
+            Error::Api(Box::new(crate::envelope::decode_error(
+                operation,
+                status,
+                value.headers(),
+                b"",
+                token,
+            )))
+        }
+        other => Error::Transport(Box::new(TransportError {
+            operation,
+            kind: TransportKind::Other,
+            message: redact(&other.to_string(), token),
+            task_id: None,
+        })),
     }
 }
 

@@ -20,6 +20,16 @@ use crate::error::{ApiError, Issue};
 use crate::redact::excerpt;
 
 /// Which LowCodeAPI deployment answered.
+///
+/// ```
+/// use lowcodeapi_runwayml::{Dialect, Error};
+/// // Which LowCodeAPI answered an error, when its body said.
+/// fn server_kind(error: &Error) -> Option<Dialect> {
+///     error.api().and_then(|api| api.dialect)
+/// }
+/// assert_eq!(server_kind(&Error::TaskGone { task_id: "t1".parse()? }), None);
+/// # Ok::<(), Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Dialect {

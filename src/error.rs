@@ -13,6 +13,21 @@ use crate::media::MediaError;
 use crate::task::{Task, TaskId};
 
 /// Every failure of this crate.
+///
+/// Match the variants that need their own handling, and ask the rest the questions a caller
+/// decides by ([`is_retryable`](Error::is_retryable), [`task_id`](Error::task_id), ...):
+///
+/// ```no_run
+/// # async fn demo(client: lowcodeapi_runwayml::Client, id: lowcodeapi_runwayml::TaskId) {
+/// use lowcodeapi_runwayml::Error;
+/// match client.wait(&id).await {
+///     Ok(task) => println!("done: {:?}", task.first_output()),
+///     Err(Error::TaskFailed(task)) => eprintln!("failed: {:?}", task.failure_code),
+///     Err(error) if error.is_retryable() => eprintln!("try again later: {error}"),
+///     Err(error) => eprintln!("{error} (task {:?})", error.task_id()),
+/// }
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -59,8 +74,28 @@ pub enum Error {
         /// The task.
         task_id: TaskId,
     },
-    /// Waiting gave up; the task keeps running and can be waited on again.
-    #[error("gave up waiting for task {task_id} after {:.1}s (last status: {}); it is still running: wait again with its id{}", .waited.as_secs_f64(), .last.as_ref().map(|t| t.status.as_str()).unwrap_or("unknown"), if *.cancelled { " (a cancel was requested)" } else { "" })]
+    /// Waiting gave up; the task may still be running and can be waited on again.
+    ///
+    /// Its message says only what is known: the last status if a poll answered, that none did
+    /// otherwise, and whether a cancel was requested.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::{Error, TaskId};
+    /// let error = Error::WaitTimeout {
+    ///     task_id: TaskId::parse("t1")?,
+    ///     waited: Duration::from_secs(3),
+    ///     last: None,
+    ///     cancelled: false,
+    /// };
+    /// assert_eq!(
+    ///     error.to_string(),
+    ///     "gave up waiting for task t1 after 3.0s, before any poll answered: its status is \
+    ///      unknown; wait again with its id"
+    /// );
+    /// # Ok::<(), Error>(())
+    /// ```
+    #[error("{}", wait_timeout_message(task_id, *waited, last.as_deref(), *cancelled))]
     WaitTimeout {
         /// The task.
         task_id: TaskId,
@@ -73,8 +108,45 @@ pub enum Error {
     },
 }
 
+/// The hint that ends [`Error::WaitTimeout`]'s message when no cancel was requested.
+pub(crate) const WAIT_AGAIN: &str = "wait again with its id";
+
+fn wait_timeout_message(
+    id: &TaskId,
+    waited: Duration,
+    last: Option<&Task>,
+    cancelled: bool,
+) -> String {
+    let mut message = format!(
+        "gave up waiting for task {id} after {:.1}s",
+        waited.as_secs_f64()
+    );
+    match last {
+        Some(task) => message.push_str(&format!(" (last status: {})", task.status)),
+        None => message.push_str(", before any poll answered: its status is unknown"),
+    }
+    if cancelled {
+        message.push_str("; a cancel was requested");
+    } else {
+        if last.is_some() {
+            message.push_str("; it may still be running");
+        }
+        message.push_str("; ");
+        message.push_str(WAIT_AGAIN);
+    }
+    message
+}
+
 impl Error {
     /// The task this error is about, when there is one.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::{Error, TaskId};
+    /// let id = TaskId::parse("t1")?;
+    /// assert_eq!(Error::TaskGone { task_id: id.clone() }.task_id(), Some(&id));
+    /// assert_eq!(TaskId::parse("a/b").unwrap_err().task_id(), None);
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn task_id(&self) -> Option<&TaskId> {
         match self {
             Self::Api(e) => e.task_id.as_ref(),
@@ -87,6 +159,12 @@ impl Error {
     }
 
     /// The HTTP status, for errors that came with one.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::{Error, TaskId};
+    /// // Errors raised before anything was sent have none.
+    /// assert_eq!(TaskId::parse("").unwrap_err().status(), None);
+    /// ```
     pub fn status(&self) -> Option<u16> {
         match self {
             Self::Api(e) => Some(e.status),
@@ -96,17 +174,39 @@ impl Error {
     }
 
     /// The API answered 401: the token is missing or malformed.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: lowcodeapi_runwayml::Client, id: lowcodeapi_runwayml::TaskId) {
+    /// if let Err(error) = client.get_task(&id).await {
+    ///     if error.is_unauthorized() || error.is_forbidden() {
+    ///         eprintln!("check LOWCODEAPI_API_TOKEN: {error}");
+    ///     }
+    /// }
+    /// # }
+    /// ```
     pub fn is_unauthorized(&self) -> bool {
         self.status() == Some(401)
     }
 
     /// The API answered 403: the token is unknown, has no Runway credential, or lacks access.
+    ///
+    /// ```
+    /// # use lowcodeapi_runwayml::{Error, TaskId};
+    /// assert!(!Error::TaskGone { task_id: TaskId::parse("t1")? }.is_forbidden());
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn is_forbidden(&self) -> bool {
         self.status() == Some(403)
     }
 
     /// The thing asked for does not exist (Runway's 404, or a task that is gone). A routing miss
     /// (the server does not route the URL at all: a wrong base URL) is not "not found".
+    ///
+    /// ```
+    /// # use lowcodeapi_runwayml::{Error, TaskId};
+    /// assert!(Error::TaskGone { task_id: TaskId::parse("t1")? }.is_not_found());
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn is_not_found(&self) -> bool {
         match self {
             Self::TaskGone { .. } => true,
@@ -116,11 +216,35 @@ impl Error {
     }
 
     /// The API answered 429.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: lowcodeapi_runwayml::Client, id: lowcodeapi_runwayml::TaskId) {
+    /// if let Err(error) = client.get_task(&id).await
+    ///     && error.is_rate_limited()
+    /// {
+    ///     let pause = error.retry_after().unwrap_or(std::time::Duration::from_secs(10));
+    ///     tokio::time::sleep(pause).await;
+    /// }
+    /// # }
+    /// ```
     pub fn is_rate_limited(&self) -> bool {
         self.status() == Some(429)
     }
 
-    /// The request timed out (the operation may or may not have happened).
+    /// The request timed out (the operation may or may not have happened), or a wait gave up.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::{Error, TaskId};
+    /// let error = Error::WaitTimeout {
+    ///     task_id: TaskId::parse("t1")?,
+    ///     waited: Duration::from_secs(600),
+    ///     last: None,
+    ///     cancelled: false,
+    /// };
+    /// assert!(error.is_timeout());
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn is_timeout(&self) -> bool {
         matches!(self, Self::Transport(e) if e.kind == TransportKind::Timeout)
             || matches!(self, Self::WaitTimeout { .. })
@@ -129,6 +253,13 @@ impl Error {
     /// Trying the same call again later may succeed and is safe (429, 502, 503, 504, transport
     /// failures), except for a create that [may have created its task](Self::may_have_created_task):
     /// sending it again could create, and bill, a second task.
+    ///
+    /// ```
+    /// # use lowcodeapi_runwayml::{Error, TaskId};
+    /// // A task that is gone will not come back.
+    /// assert!(!Error::TaskGone { task_id: TaskId::parse("t1")? }.is_retryable());
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn is_retryable(&self) -> bool {
         if self.may_have_created_task() {
             return false;
@@ -166,6 +297,12 @@ impl Error {
     }
 
     /// How long the server asked to wait before retrying, when it said.
+    ///
+    /// ```
+    /// # use lowcodeapi_runwayml::{Error, TaskId};
+    /// assert_eq!(Error::TaskGone { task_id: TaskId::parse("t1")? }.retry_after(), None);
+    /// # Ok::<(), Error>(())
+    /// ```
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::Api(e) => e.retry_after,
@@ -174,6 +311,18 @@ impl Error {
     }
 
     /// The API error details, when the server answered with an error status.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: lowcodeapi_runwayml::Client, request: lowcodeapi_runwayml::ImageToVideo) {
+    /// if let Err(error) = client.image_to_video(request).await
+    ///     && let Some(api) = error.api()
+    /// {
+    ///     for issue in &api.issues {
+    ///         eprintln!("{}: {}", issue.path, issue.message);
+    ///     }
+    /// }
+    /// # }
+    /// ```
     pub fn api(&self) -> Option<&ApiError> {
         match self {
             Self::Api(e) => Some(e),
@@ -181,8 +330,17 @@ impl Error {
         }
     }
 
-    /// Attaches the task this error is about (for errors from calls that name a task).
-    pub(crate) fn with_task_id(mut self, id: &TaskId) -> Self {
+    /// Names the task this error is about, for an error from a call that named one (a raw call,
+    /// see [`crate::generated`]). Errors that already name their task are left as they are.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::{Error, TaskId, generated::RawError};
+    /// let id = TaskId::parse("t1")?;
+    /// let error = Error::from(RawError::InvalidRequest("bad".into())).with_task_id(&id);
+    /// assert_eq!(error.task_id(), Some(&id));
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn with_task_id(mut self, id: &TaskId) -> Self {
         match &mut self {
             Self::Api(e) => e.task_id = Some(id.clone()),
             Self::Transport(e) => e.task_id = Some(id.clone()),
@@ -192,6 +350,41 @@ impl Error {
         self
     }
 
+    /// A copy, for an error that must be both returned and remembered (a [`crate::Watch`]'s
+    /// end). Media errors, whose I/O source cannot be copied, keep their message.
+    pub(crate) fn duplicate(&self) -> Self {
+        match self {
+            Self::Config { message } => Self::Config {
+                message: message.clone(),
+            },
+            Self::InvalidTaskId { id, reason } => Self::InvalidTaskId {
+                id: id.clone(),
+                reason: reason.clone(),
+            },
+            Self::Validation(e) => Self::Validation(e.clone()),
+            Self::Api(e) => Self::Api(e.clone()),
+            Self::Transport(e) => Self::Transport(e.clone()),
+            Self::Decode(e) => Self::Decode(e.clone()),
+            Self::TaskFailed(task) => Self::TaskFailed(task.clone()),
+            Self::TaskCancelled(task) => Self::TaskCancelled(task.clone()),
+            Self::TaskGone { task_id } => Self::TaskGone {
+                task_id: task_id.clone(),
+            },
+            Self::WaitTimeout {
+                task_id,
+                waited,
+                last,
+                cancelled,
+            } => Self::WaitTimeout {
+                task_id: task_id.clone(),
+                waited: *waited,
+                last: last.clone(),
+                cancelled: *cancelled,
+            },
+            other => Self::config(other.to_string()),
+        }
+    }
+
     pub(crate) fn config(message: impl Into<String>) -> Self {
         Self::Config {
             message: message.into(),
@@ -199,7 +392,42 @@ impl Error {
     }
 }
 
+/// A failed raw call ([`crate::Client::raw`]) as this crate's error, so `?` converts it: the
+/// status, Runway's message and issues, a bounded body excerpt with any `api_token` masked, and
+/// a hint, instead of progenitor's `Error<()>` (whose message shows a placeholder URL). The
+/// operation is reported as `raw call`; add the task with [`Error::with_task_id`].
+///
+/// ```
+/// use lowcodeapi_runwayml::{Error, generated::RawError};
+/// fn call() -> Result<(), RawError> {
+///     Err(RawError::InvalidRequest("missing id".into()))
+/// }
+/// fn mine() -> Result<(), Error> {
+///     call()?;
+///     Ok(())
+/// }
+/// let error = mine().unwrap_err();
+/// assert!(matches!(error, Error::Transport(_)));
+/// assert!(!error.to_string().contains("no.url.provided"));
+/// ```
+impl<T: fmt::Debug> From<progenitor_client::Error<T>> for Error {
+    fn from(error: progenitor_client::Error<T>) -> Self {
+        crate::client::raw_error("raw call", error, None)
+    }
+}
+
 /// One entry of Runway's `issues[]`: which field broke which rule.
+///
+/// ```no_run
+/// # async fn demo(client: lowcodeapi_runwayml::Client, request: lowcodeapi_runwayml::ImageToVideo) {
+/// if let Err(error) = client.image_to_video(request.skip_validation()).await {
+///     let issues = error.api().map(|api| api.issues.as_slice()).unwrap_or_default();
+///     for issue in issues {
+///         eprintln!("{} ({:?}): {}", issue.path, issue.code, issue.message);
+///     }
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issue {
     /// Runway's code for the rule, e.g. `invalid_enum_value`.
@@ -214,6 +442,15 @@ pub struct Issue {
 const DISPLAYED_ISSUES: usize = 5;
 
 /// An error answer from LowCodeAPI or Runway, decoded from either dialect.
+///
+/// ```no_run
+/// # async fn demo(client: lowcodeapi_runwayml::Client, id: lowcodeapi_runwayml::TaskId) {
+/// use lowcodeapi_runwayml::Error;
+/// if let Err(Error::Api(api)) = client.get_task(&id).await {
+///     eprintln!("HTTP {} from {:?}: {:?}", api.status, api.dialect, api.runway_error);
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ApiError {
@@ -335,6 +572,17 @@ impl fmt::Display for ApiError {
 }
 
 /// What kind of transport failure happened.
+///
+/// ```no_run
+/// # async fn demo(client: lowcodeapi_runwayml::Client, id: lowcodeapi_runwayml::TaskId) {
+/// use lowcodeapi_runwayml::{Error, TransportKind};
+/// if let Err(Error::Transport(e)) = client.get_task(&id).await
+///     && e.kind == TransportKind::Connect
+/// {
+///     eprintln!("nothing was sent: check the base URL");
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TransportKind {
@@ -364,6 +612,15 @@ impl TransportKind {
 }
 
 /// A request that did not complete.
+///
+/// ```no_run
+/// # async fn demo(client: lowcodeapi_runwayml::Client, id: lowcodeapi_runwayml::TaskId) {
+/// use lowcodeapi_runwayml::Error;
+/// if let Err(Error::Transport(e)) = client.get_task(&id).await {
+///     eprintln!("{} ({:?}): {}", e.operation, e.kind, e.message);
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct TransportError {
@@ -414,6 +671,15 @@ impl fmt::Display for TransportError {
 }
 
 /// A success answer whose body could not be decoded.
+///
+/// ```no_run
+/// # async fn demo(client: lowcodeapi_runwayml::Client, id: lowcodeapi_runwayml::TaskId) {
+/// use lowcodeapi_runwayml::Error;
+/// if let Err(Error::Decode(e)) = client.get_task(&id).await {
+///     eprintln!("HTTP {} but the body was not a task: {}", e.status, e.body_excerpt);
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct DecodeError {

@@ -8,6 +8,18 @@
 use std::sync::atomic::{AtomicU8, Ordering};
 
 /// Which URL format a client uses.
+///
+/// ```
+/// use lowcodeapi_runwayml::{Client, UrlFormat, UrlFormatState};
+/// // A self-hosted LowCodeAPI server routes only the Old Format: skip the probe.
+/// let client = Client::builder()
+///     .api_token("at_example")
+///     .base_url("http://127.0.0.1:3000/runwayml")
+///     .url_format(UrlFormat::Old)
+///     .build()?;
+/// assert_eq!(client.url_format(), UrlFormatState::Old);
+/// # Ok::<(), lowcodeapi_runwayml::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum UrlFormat {
     /// Try New, fall back to Old on a routing miss, and remember what worked (the default).
@@ -22,6 +34,13 @@ pub enum UrlFormat {
 }
 
 /// What a client knows about the URL format (see [`crate::Client::url_format`]).
+///
+/// ```
+/// use lowcodeapi_runwayml::{Client, UrlFormatState};
+/// let client = Client::builder().api_token("at_example").build()?;
+/// assert_eq!(client.url_format(), UrlFormatState::Unsettled);
+/// # Ok::<(), lowcodeapi_runwayml::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UrlFormatState {
     /// No answer has proved a format yet: the next call tries New first.

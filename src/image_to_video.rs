@@ -68,9 +68,13 @@ macro_rules! open_enum {
 
         impl $name {
             /// Every value this SDK version knows, in declaration order.
+            ///
+            #[doc = concat!("```\nuse lowcodeapi_runwayml::image_to_video::", stringify!($name), ";\nassert!(", stringify!($name), "::KNOWN.iter().all(|v| v.is_known()));\n```")]
             pub const KNOWN: &'static [$name] = &[$($name::$variant),*];
 
             /// The string Runway uses for this value.
+            ///
+            #[doc = concat!("```\nuse lowcodeapi_runwayml::image_to_video::", stringify!($name), ";\nlet first = &", stringify!($name), "::KNOWN[0];\nassert_eq!(", stringify!($name), "::from(first.as_str()), *first);\nassert_eq!(", stringify!($name), "::from(\"not-yet-known\").as_str(), \"not-yet-known\");\n```")]
             pub fn as_str(&self) -> &str {
                 match self {
                     $( $name::$variant => $wire, )*
@@ -79,6 +83,8 @@ macro_rules! open_enum {
             }
 
             /// Whether this is one of [`Self::KNOWN`] (an `Other` spelling a known value counts).
+            ///
+            #[doc = concat!("```\nuse lowcodeapi_runwayml::image_to_video::", stringify!($name), ";\nlet first = ", stringify!($name), "::KNOWN[0].as_str();\nassert!(", stringify!($name), "::Other(first.to_owned()).is_known());\nassert!(!", stringify!($name), "::from(\"not-yet-known\").is_known());\n```")]
             pub fn is_known(&self) -> bool {
                 Self::KNOWN.iter().any(|k| k.as_str() == self.as_str())
             }
@@ -305,11 +311,22 @@ pub struct ContentModeration {
 
 impl ContentModeration {
     /// Empty settings: Runway's defaults.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::image_to_video::ContentModeration;
+    /// assert_eq!(ContentModeration::new(), ContentModeration::default());
+    /// ```
     pub fn new() -> ContentModeration {
         ContentModeration::default()
     }
 
     /// Sets `publicFigureThreshold`.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::image_to_video::{ContentModeration, PublicFigureThreshold};
+    /// let cm = ContentModeration::new().public_figure_threshold(PublicFigureThreshold::Auto);
+    /// assert_eq!(cm.public_figure_threshold, Some(PublicFigureThreshold::Auto));
+    /// ```
     pub fn public_figure_threshold(
         mut self,
         threshold: PublicFigureThreshold,
@@ -340,31 +357,78 @@ pub struct Keyframe {
 
 impl Keyframe {
     /// The image the video starts on (`position: "first"`).
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::image_to_video::{Keyframe, Position};
+    /// use lowcodeapi_runwayml::media::MediaUri;
+    /// let k = Keyframe::first(MediaUri::parse("https://example.com/a.jpg")?);
+    /// assert_eq!(k.position(), Some(&Position::First));
+    /// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+    /// ```
     pub fn first(uri: MediaUri) -> Keyframe {
         Keyframe::new(uri, Some(Position::First))
     }
 
     /// The image the video ends on (`position: "last"`).
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::image_to_video::{Keyframe, Position};
+    /// use lowcodeapi_runwayml::media::MediaUri;
+    /// let k = Keyframe::last(MediaUri::parse("https://example.com/b.jpg")?);
+    /// assert_eq!(k.position(), Some(&Position::Last));
+    /// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+    /// ```
     pub fn last(uri: MediaUri) -> Keyframe {
         Keyframe::new(uri, Some(Position::Last))
     }
 
     /// A reference image: no `position` on the wire (hailuo3, seedance).
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::image_to_video::Keyframe;
+    /// use lowcodeapi_runwayml::media::MediaUri;
+    /// let k = Keyframe::reference(MediaUri::parse("https://example.com/a.jpg")?);
+    /// assert_eq!(k.position(), None);
+    /// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+    /// ```
     pub fn reference(uri: MediaUri) -> Keyframe {
         Keyframe::new(uri, None)
     }
 
     /// Any position, including one this SDK does not know (`Position::Other`).
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::image_to_video::{Keyframe, Position};
+    /// use lowcodeapi_runwayml::media::MediaUri;
+    /// let k = Keyframe::new(MediaUri::parse("runway://a")?, Some(Position::from("middle")));
+    /// assert_eq!(k.position().unwrap().as_str(), "middle");
+    /// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+    /// ```
     pub fn new(uri: MediaUri, position: Option<Position>) -> Keyframe {
         Keyframe { uri, position }
     }
 
     /// The image.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::image_to_video::Keyframe;
+    /// use lowcodeapi_runwayml::media::MediaUri;
+    /// let k = Keyframe::first(MediaUri::parse("runway://a")?);
+    /// assert_eq!(k.uri().as_str(), "runway://a");
+    /// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+    /// ```
     pub fn uri(&self) -> &MediaUri {
         &self.uri
     }
 
     /// The position, `None` for a reference image.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::image_to_video::{Keyframe, Position};
+    /// use lowcodeapi_runwayml::media::MediaUri;
+    /// assert_eq!(Keyframe::last(MediaUri::parse("runway://a")?).position(), Some(&Position::Last));
+    /// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+    /// ```
     pub fn position(&self) -> Option<&Position> {
         self.position.as_ref()
     }
@@ -396,26 +460,62 @@ pub enum PromptImage {
 
 impl PromptImage {
     /// One image from a URI string, checked as by [`MediaUri::parse`].
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::image_to_video::PromptImage;
+    /// assert!(PromptImage::url("https://example.com/a.jpg").is_ok());
+    /// assert!(PromptImage::url("http://example.com/a.jpg").is_err());
+    /// ```
     pub fn url(uri: &str) -> Result<PromptImage, MediaError> {
         MediaUri::parse(uri).map(PromptImage::Uri)
     }
 
     /// One image.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::image_to_video::PromptImage;
+    /// use lowcodeapi_runwayml::media::MediaUri;
+    /// let image = PromptImage::uri(MediaUri::parse("runway://uploads/1")?);
+    /// assert_eq!(image.len(), 1);
+    /// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+    /// ```
     pub fn uri(uri: MediaUri) -> PromptImage {
         PromptImage::Uri(uri)
     }
 
     /// An array of keyframes and/or reference images, in order.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::image_to_video::{Keyframe, PromptImage};
+    /// use lowcodeapi_runwayml::media::MediaUri;
+    /// let image = PromptImage::keyframes([Keyframe::first(MediaUri::parse("runway://a")?)]);
+    /// assert_eq!(image.len(), 1);
+    /// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+    /// ```
     pub fn keyframes(items: impl IntoIterator<Item = Keyframe>) -> PromptImage {
         PromptImage::List(items.into_iter().collect())
     }
 
     /// An array of reference images without position (hailuo3, seedance).
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::image_to_video::PromptImage;
+    /// use lowcodeapi_runwayml::media::MediaUri;
+    /// let image = PromptImage::references([MediaUri::parse("runway://a")?, MediaUri::parse("runway://b")?]);
+    /// assert_eq!(image.len(), 2);
+    /// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+    /// ```
     pub fn references(uris: impl IntoIterator<Item = MediaUri>) -> PromptImage {
         PromptImage::List(uris.into_iter().map(Keyframe::reference).collect())
     }
 
     /// The number of images.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::image_to_video::PromptImage;
+    /// assert_eq!(PromptImage::url("runway://a")?.len(), 1);
+    /// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+    /// ```
     pub fn len(&self) -> usize {
         match self {
             PromptImage::Uri(_) => 1,
@@ -424,6 +524,13 @@ impl PromptImage {
     }
 
     /// Whether there is no image (only possible with an empty list, which `validate()` rejects).
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::image_to_video::PromptImage;
+    /// assert!(PromptImage::keyframes([]).is_empty());
+    /// assert!(!PromptImage::url("runway://a")?.is_empty());
+    /// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -442,6 +549,11 @@ impl From<Vec<Keyframe>> for PromptImage {
 }
 
 /// A field of the request that the rules table can require.
+///
+/// ```
+/// use lowcodeapi_runwayml::image_to_video::{Field, Model};
+/// assert!(Model::Gen45.rules().unwrap().requires(Field::PromptText));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Field {
@@ -459,6 +571,11 @@ pub enum Field {
 
 impl Field {
     /// The field's JSON name, also the violation path.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::image_to_video::Field;
+    /// assert_eq!(Field::ContentModeration.as_str(), "contentModeration");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             Field::PromptText => "promptText",
@@ -471,6 +588,13 @@ impl Field {
 }
 
 /// The durations a model accepts, in whole seconds.
+///
+/// ```
+/// use lowcodeapi_runwayml::image_to_video::{Durations, Model};
+/// let rules = Model::Gen4Turbo.rules().unwrap();
+/// assert!(rules.durations.allows(5));
+/// assert!(!matches!(rules.durations, Durations::Any));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Durations {
@@ -484,6 +608,13 @@ pub enum Durations {
 
 impl Durations {
     /// Whether `seconds` is accepted.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::image_to_video::Durations;
+    /// assert!(Durations::Range(2..=10).allows(4));
+    /// assert!(!Durations::OneOf(&[5, 10]).allows(7));
+    /// assert!(Durations::Any.allows(1000));
+    /// ```
     pub fn allows(&self, seconds: u32) -> bool {
         match self {
             Durations::Any => true,
@@ -514,6 +645,11 @@ impl fmt::Display for Durations {
 }
 
 /// How the images of a `promptImage` array are positioned.
+///
+/// ```
+/// use lowcodeapi_runwayml::image_to_video::{Model, Positions};
+/// assert!(matches!(Model::Veo31.rules().unwrap().positions, Positions::FirstLast { .. }));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Positions {
@@ -536,6 +672,13 @@ pub enum Positions {
 }
 
 /// What one model accepts. One row of [`MODEL_RULES`].
+///
+/// ```
+/// use lowcodeapi_runwayml::image_to_video::{Field, Model};
+/// let rules = Model::Gen4Turbo.rules().unwrap();
+/// assert_eq!(rules.model, "gen4_turbo");
+/// assert!(rules.requires(Field::Ratio));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ModelRules {
@@ -562,6 +705,11 @@ pub struct ModelRules {
 
 impl ModelRules {
     /// Whether the model requires `field`.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::image_to_video::{Field, Model};
+    /// assert!(Model::Gen4Turbo.rules().unwrap().requires(Field::Ratio));
+    /// ```
     pub fn requires(&self, field: Field) -> bool {
         self.required.contains(&field)
     }
@@ -729,11 +877,26 @@ pub static MODEL_RULES: &[ModelRules] = &[
 ];
 
 /// The row of [`MODEL_RULES`] for a model's wire name.
+///
+/// ```
+/// use lowcodeapi_runwayml::image_to_video::rules_for;
+/// assert_eq!(rules_for("gen4.5").unwrap().model, "gen4.5");
+/// assert!(rules_for("gen9").is_none());
+/// ```
 pub fn rules_for(model: &str) -> Option<&'static ModelRules> {
     MODEL_RULES.iter().find(|r| r.model == model)
 }
 
 /// The largest `seed` Runway accepts.
+///
+/// ```
+/// use lowcodeapi_runwayml::image_to_video::{ImageToVideo, MAX_SEED, Model, PromptImage, Ratio};
+/// let req = ImageToVideo::new(Model::Gen4Turbo, PromptImage::url("https://example.com/a.jpg")?)
+///     .ratio(Ratio::W1280H720);
+/// assert!(req.clone().seed(MAX_SEED).validate().is_ok());
+/// assert!(req.seed(MAX_SEED + 1).validate().is_err());
+/// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+/// ```
 pub const MAX_SEED: u64 = u32::MAX as u64;
 
 /// JSON keys the typed API owns; `extra()` may not set them (see [`ImageToVideo::extra`]).
@@ -748,6 +911,16 @@ const TYPED_KEYS: &[(&str, &str)] = &[
 ];
 
 /// One problem found by [`ImageToVideo::validate`].
+///
+/// ```
+/// use lowcodeapi_runwayml::image_to_video::{ImageToVideo, Model, PromptImage};
+/// let req = ImageToVideo::new(Model::Gen4Turbo, PromptImage::url("https://example.com/a.jpg")?);
+/// let error = req.validate().unwrap_err(); // gen4_turbo needs a ratio
+/// let first = &error.violations()[0];
+/// assert_eq!(first.path, "ratio");
+/// assert!(first.to_string().starts_with("ratio: "));
+/// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Violation {
     /// Where: the JSON path in Runway's body, e.g. `ratio` or `promptImage[1].position`.
@@ -800,11 +973,26 @@ impl ValidationError {
 
     /// The violations, in body order (model, promptImage, promptText, ratio, duration, seed,
     /// contentModeration, then extras in key order).
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::image_to_video::{ImageToVideo, Model, PromptImage};
+    /// let req = ImageToVideo::new(Model::Gen4Turbo, PromptImage::url("https://example.com/a.jpg")?);
+    /// assert_eq!(req.validate().unwrap_err().violations().len(), 1);
+    /// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+    /// ```
     pub fn violations(&self) -> &[Violation] {
         &self.violations
     }
 
     /// Consumes the error, returning the violations.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::image_to_video::{ImageToVideo, Model, PromptImage};
+    /// let req = ImageToVideo::new(Model::Gen4Turbo, PromptImage::url("https://example.com/a.jpg")?);
+    /// let all = req.validate().unwrap_err().into_violations();
+    /// assert_eq!(all[0].path, "ratio");
+    /// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+    /// ```
     pub fn into_violations(self) -> Vec<Violation> {
         self.violations
     }
@@ -819,6 +1007,16 @@ impl ValidationError {
 /// Getters: fields without a same-named setter have plain names ([`model`](Self::model),
 /// [`prompt_image`](Self::prompt_image), [`extras`](Self::extras)); the others are `get_*` (as in
 /// the AWS SDK builders), since `prompt_text(…)` etc. are the setters.
+///
+/// ```
+/// use lowcodeapi_runwayml::image_to_video::{ImageToVideo, Model, PromptImage, Ratio};
+/// let req = ImageToVideo::new(Model::Gen4Turbo, PromptImage::url("https://example.com/a.jpg")?)
+///     .ratio(Ratio::W1280H720)
+///     .duration(5);
+/// assert!(req.validate().is_ok());
+/// assert_eq!(req.to_body()["ratio"], "1280:720");
+/// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImageToVideo {
     model: Model,
@@ -858,18 +1056,39 @@ impl ImageToVideo {
     }
 
     /// Sets `promptText`. Its length is counted in UTF-16 code units, as Runway counts it.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::image_to_video::{ImageToVideo, Model, PromptImage};
+    /// let req = ImageToVideo::new(Model::Gen4Turbo, PromptImage::url("https://example.com/a.jpg")?).prompt_text("a slow pan");
+    /// assert_eq!(req.get_prompt_text(), Some("a slow pan"));
+    /// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+    /// ```
     pub fn prompt_text(mut self, text: impl Into<String>) -> ImageToVideo {
         self.prompt_text = Some(text.into());
         self
     }
 
     /// Sets `ratio`.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::image_to_video::{ImageToVideo, Model, PromptImage, Ratio};
+    /// let req = ImageToVideo::new(Model::Gen4Turbo, PromptImage::url("https://example.com/a.jpg")?).ratio(Ratio::W960H960);
+    /// assert_eq!(req.get_ratio(), Some(&Ratio::W960H960));
+    /// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+    /// ```
     pub fn ratio(mut self, ratio: impl Into<Ratio>) -> ImageToVideo {
         self.ratio = Some(ratio.into());
         self
     }
 
     /// Sets `duration`, in seconds.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::image_to_video::{ImageToVideo, Model, PromptImage};
+    /// let req = ImageToVideo::new(Model::Gen4Turbo, PromptImage::url("https://example.com/a.jpg")?).duration(10);
+    /// assert_eq!(req.get_duration(), Some(10));
+    /// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+    /// ```
     pub fn duration(mut self, seconds: u32) -> ImageToVideo {
         self.duration = Some(seconds);
         self
@@ -877,12 +1096,26 @@ impl ImageToVideo {
 
     /// Sets `seed`. Runway accepts 0..=4294967295 ([`MAX_SEED`]); a larger value is a
     /// violation. Unset, Runway picks a random seed.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::image_to_video::{ImageToVideo, Model, PromptImage};
+    /// let req = ImageToVideo::new(Model::Gen4Turbo, PromptImage::url("https://example.com/a.jpg")?).seed(42);
+    /// assert_eq!(req.get_seed(), Some(42));
+    /// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+    /// ```
     pub fn seed(mut self, seed: u64) -> ImageToVideo {
         self.seed = Some(seed);
         self
     }
 
     /// Sets `contentModeration` (accepted by gen4.5 and gen4_turbo).
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::image_to_video::{ContentModeration, ImageToVideo, Model, PromptImage};
+    /// let req = ImageToVideo::new(Model::Gen4Turbo, PromptImage::url("https://example.com/a.jpg")?).content_moderation(ContentModeration::new());
+    /// assert!(req.get_content_moderation().is_some());
+    /// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+    /// ```
     pub fn content_moderation(mut self, settings: ContentModeration) -> ImageToVideo {
         self.content_moderation = Some(settings);
         self
@@ -928,46 +1161,110 @@ impl ImageToVideo {
     }
 
     /// The model.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::image_to_video::{ImageToVideo, Model, PromptImage};
+    /// let req = ImageToVideo::new(Model::Gen4Turbo, PromptImage::url("https://example.com/a.jpg")?);
+    /// assert_eq!(req.model(), &Model::Gen4Turbo);
+    /// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+    /// ```
     pub fn model(&self) -> &Model {
         &self.model
     }
 
     /// The `promptImage`.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::image_to_video::{ImageToVideo, Model, PromptImage};
+    /// let req = ImageToVideo::new(Model::Gen4Turbo, PromptImage::url("https://example.com/a.jpg")?);
+    /// assert_eq!(req.prompt_image().len(), 1);
+    /// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+    /// ```
     pub fn prompt_image(&self) -> &PromptImage {
         &self.prompt_image
     }
 
     /// The `promptText`, if set.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::image_to_video::{ImageToVideo, Model, PromptImage};
+    /// let req = ImageToVideo::new(Model::Gen4Turbo, PromptImage::url("https://example.com/a.jpg")?);
+    /// assert_eq!(req.get_prompt_text(), None);
+    /// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+    /// ```
     pub fn get_prompt_text(&self) -> Option<&str> {
         self.prompt_text.as_deref()
     }
 
     /// The `ratio`, if set.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::image_to_video::{ImageToVideo, Model, PromptImage};
+    /// let req = ImageToVideo::new(Model::Gen4Turbo, PromptImage::url("https://example.com/a.jpg")?);
+    /// assert_eq!(req.get_ratio(), None);
+    /// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+    /// ```
     pub fn get_ratio(&self) -> Option<&Ratio> {
         self.ratio.as_ref()
     }
 
     /// The `duration` in seconds, if set.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::image_to_video::{ImageToVideo, Model, PromptImage};
+    /// let req = ImageToVideo::new(Model::Gen4Turbo, PromptImage::url("https://example.com/a.jpg")?);
+    /// assert_eq!(req.get_duration(), None);
+    /// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+    /// ```
     pub fn get_duration(&self) -> Option<u32> {
         self.duration
     }
 
     /// The `seed`, if set.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::image_to_video::{ImageToVideo, Model, PromptImage};
+    /// let req = ImageToVideo::new(Model::Gen4Turbo, PromptImage::url("https://example.com/a.jpg")?);
+    /// assert_eq!(req.get_seed(), None);
+    /// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+    /// ```
     pub fn get_seed(&self) -> Option<u64> {
         self.seed
     }
 
     /// The `contentModeration`, if set.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::image_to_video::{ImageToVideo, Model, PromptImage};
+    /// let req = ImageToVideo::new(Model::Gen4Turbo, PromptImage::url("https://example.com/a.jpg")?);
+    /// assert_eq!(req.get_content_moderation(), None);
+    /// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+    /// ```
     pub fn get_content_moderation(&self) -> Option<&ContentModeration> {
         self.content_moderation.as_ref()
     }
 
     /// The extra fields.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::image_to_video::{ImageToVideo, Model, PromptImage};
+    /// let req = ImageToVideo::new(Model::Gen4Turbo, PromptImage::url("https://example.com/a.jpg")?).extra("audio", false);
+    /// assert_eq!(req.extras()["audio"], false);
+    /// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+    /// ```
     pub fn extras(&self) -> &Map<String, Value> {
         &self.extras
     }
 
     /// Whether [`skip_validation`](Self::skip_validation) was called.
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::image_to_video::{ImageToVideo, Model, PromptImage};
+    /// let req = ImageToVideo::new(Model::Gen4Turbo, PromptImage::url("https://example.com/a.jpg")?);
+    /// assert!(!req.is_validation_skipped());
+    /// assert!(req.skip_validation().is_validation_skipped());
+    /// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+    /// ```
     pub fn is_validation_skipped(&self) -> bool {
         self.skip_validation
     }
@@ -1059,6 +1356,15 @@ impl ImageToVideo {
     }
 
     /// [`validate`](Self::validate), then [`to_body`](Self::to_body).
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::image_to_video::{ImageToVideo, Model, PromptImage, Ratio};
+    /// let req = ImageToVideo::new(Model::Gen4Turbo, PromptImage::url("https://example.com/a.jpg")?);
+    /// assert!(req.validated_body().is_err()); // no ratio
+    /// let body = req.ratio(Ratio::W1280H720).validated_body().unwrap();
+    /// assert_eq!(body["model"], "gen4_turbo");
+    /// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+    /// ```
     pub fn validated_body(&self) -> Result<Value, ValidationError> {
         self.validate()?;
         Ok(self.to_body())
@@ -1068,6 +1374,133 @@ impl ImageToVideo {
 impl Serialize for ImageToVideo {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.to_body().serialize(serializer)
+    }
+}
+
+/// Reads Runway's image_to_video body back, as [`ImageToVideo::to_body`] writes it: known fields
+/// into the typed setters, every other key into [`extras`](ImageToVideo::extras), unknown models,
+/// ratios and positions kept as `Other`. An image URI that would not pass [`MediaUri::parse`] is
+/// kept unchecked (so a stored request always loads; [`validate`](ImageToVideo::validate)
+/// reports it). Validation is on again after loading.
+///
+/// ```
+/// use lowcodeapi_runwayml::image_to_video::{ImageToVideo, Model, PromptImage, Ratio};
+/// let request = ImageToVideo::new("gen9_preview", PromptImage::url("https://example.com/a.jpg")?)
+///     .ratio("1:1")
+///     .extra("audio", true);
+/// let stored = serde_json::to_string(&request)?;
+/// let loaded: ImageToVideo = serde_json::from_str(&stored)?;
+/// assert_eq!(loaded, request);
+/// assert_eq!(loaded.model(), &Model::Other("gen9_preview".into()));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+impl<'de> Deserialize<'de> for ImageToVideo {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let mut body = Map::deserialize(deserializer)?;
+        fn take<T: serde::de::DeserializeOwned, E: serde::de::Error>(
+            body: &mut Map<String, Value>,
+            key: &str,
+        ) -> Result<Option<T>, E> {
+            match body.remove(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(value) => serde_json::from_value(value)
+                    .map(Some)
+                    .map_err(|e| E::custom(format_args!("{key}: {e}"))),
+            }
+        }
+        let model: String =
+            take(&mut body, "model")?.ok_or_else(|| D::Error::missing_field("model"))?;
+        let prompt_image: PromptImage = take(&mut body, "promptImage")?
+            .ok_or_else(|| D::Error::missing_field("promptImage"))?;
+        Ok(ImageToVideo {
+            model: model.into(),
+            prompt_image,
+            prompt_text: take(&mut body, "promptText")?,
+            ratio: take::<String, _>(&mut body, "ratio")?.map(Ratio::from),
+            duration: take(&mut body, "duration")?,
+            seed: take(&mut body, "seed")?,
+            content_moderation: take(&mut body, "contentModeration")?,
+            extras: body,
+            skip_validation: false,
+        })
+    }
+}
+
+/// For users of [`Client::raw`](crate::Client::raw): a generated request body as an
+/// [`ImageToVideo`] (fields the generated type models separately, like `watermark`, become
+/// extras).
+///
+/// ```
+/// use lowcodeapi_runwayml::generated::types as wire;
+/// use lowcodeapi_runwayml::ImageToVideo;
+/// let raw: wire::ImageToVideoRequest = serde_json::from_value(serde_json::json!({
+///     "model": "gen4_turbo", "promptImage": "https://example.com/a.jpg", "ratio": "1280:720"
+/// }))?;
+/// let request = ImageToVideo::try_from(raw)?;
+/// assert_eq!(request.model().as_str(), "gen4_turbo");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+impl TryFrom<crate::generated::types::ImageToVideoRequest> for ImageToVideo {
+    type Error = serde_json::Error;
+
+    fn try_from(raw: crate::generated::types::ImageToVideoRequest) -> Result<Self, Self::Error> {
+        serde_json::to_value(raw).and_then(serde_json::from_value)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum PromptImageJson {
+    One(String),
+    Many(Vec<KeyframeJson>),
+}
+
+#[derive(Deserialize)]
+struct KeyframeJson {
+    uri: String,
+    #[serde(default)]
+    position: Option<Position>,
+}
+
+/// Reads `promptImage` as Runway's body has it: a URI string, or an array of
+/// `{"uri", "position"?}`. URIs are checked when they pass, kept unchecked when they do not.
+///
+/// ```
+/// use lowcodeapi_runwayml::image_to_video::PromptImage;
+/// let one: PromptImage = serde_json::from_str(r#""https://example.com/a.jpg""#)?;
+/// let two: PromptImage = serde_json::from_str(
+///     r#"[{"uri":"https://example.com/a.jpg","position":"first"},{"uri":"runway://b"}]"#,
+/// )?;
+/// assert_eq!((one.len(), two.len()), (1, 2));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+impl<'de> Deserialize<'de> for PromptImage {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(match PromptImageJson::deserialize(deserializer)? {
+            PromptImageJson::One(uri) => PromptImage::Uri(MediaUri::lenient(uri)),
+            PromptImageJson::Many(items) => PromptImage::List(
+                items
+                    .into_iter()
+                    .map(|item| Keyframe::new(MediaUri::lenient(item.uri), item.position))
+                    .collect(),
+            ),
+        })
+    }
+}
+
+/// Reads one `{"uri", "position"?}` item (see [`PromptImage`]'s `Deserialize`).
+///
+/// ```
+/// use lowcodeapi_runwayml::image_to_video::{Keyframe, Position};
+/// let k: Keyframe = serde_json::from_str(r#"{"uri":"runway://a","position":"middle"}"#)?;
+/// assert_eq!(k.position(), Some(&Position::Other("middle".into())));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+impl<'de> Deserialize<'de> for Keyframe {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let item = KeyframeJson::deserialize(deserializer)?;
+        Ok(Keyframe::new(MediaUri::lenient(item.uri), item.position))
     }
 }
 

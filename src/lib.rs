@@ -2,8 +2,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod calls;
 mod client;
-pub mod envelope;
+mod envelope;
 mod error;
 mod format;
 #[doc(hidden)]
@@ -17,6 +18,7 @@ mod task;
 mod transport;
 mod wait;
 
+pub use calls::{CancelTask, CreateImageToVideo, GetTask};
 pub use client::{BASE_URL_ENV, CancelOutcome, Client, ClientBuilder, DEFAULT_BASE_URL, TOKEN_ENV};
 pub use envelope::Dialect;
 pub use error::{ApiError, DecodeError, Error, Issue, TransportError, TransportKind};
@@ -26,4 +28,4 @@ pub use media::{MediaError, MediaUri};
 pub use retry::RetryPolicy;
 pub use task::{CreatedTask, FailureCode, MAX_TASK_ID_LEN, Task, TaskId, TaskStatus};
 pub use transport::{Transport, USER_AGENT};
-pub use wait::{PollSchedule, Wait, Watch};
+pub use wait::{Outcome, PollSchedule, Wait, WaitTarget, Watch};

@@ -26,6 +26,7 @@ use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
@@ -37,18 +38,43 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 /// 5 MB as 5 000 000 bytes rather than 5 MiB, "under" as strictly less, and the whole URI rather
 /// than only its payload. Whatever Runway actually measures, a URI this SDK accepts is under it.
 /// That leaves room for about 3.75 MB of raw image.
+///
+/// ```
+/// use lowcodeapi_runwayml::media::{DATA_URI_LIMIT, MediaError, MediaUri};
+/// let huge = format!("data:image/png;base64,{}", "A".repeat(DATA_URI_LIMIT));
+/// assert!(matches!(MediaUri::parse(&huge), Err(MediaError::DataUriTooLarge { .. })));
+/// ```
 pub const DATA_URI_LIMIT: usize = 5_000_000;
 
 /// The shortest `https://` URI Runway accepts, in UTF-16 code units.
+///
+/// ```
+/// use lowcodeapi_runwayml::media::{HTTPS_URI_MIN_LEN, MediaUri};
+/// assert_eq!("https://a.io".len(), HTTPS_URI_MIN_LEN - 1);
+/// assert!(MediaUri::parse("https://a.io").is_err());
+/// ```
 pub const HTTPS_URI_MIN_LEN: usize = 13;
 
 /// The longest `https://` URI Runway accepts, in UTF-16 code units.
+///
+/// ```
+/// use lowcodeapi_runwayml::media::{HTTPS_URI_MAX_LEN, MediaUri};
+/// let long = format!("https://example.com/{}", "a".repeat(HTTPS_URI_MAX_LEN));
+/// assert!(MediaUri::parse(&long).is_err());
+/// ```
 pub const HTTPS_URI_MAX_LEN: usize = 2048;
 
 /// The image types [`MediaUri::from_bytes`] recognizes, for error messages.
 const SNIFFED: &str = "PNG, JPEG, WebP or GIF";
 
 /// What went wrong building a [`MediaUri`]. Each message says what to do instead.
+///
+/// ```
+/// use lowcodeapi_runwayml::media::{MediaError, MediaUri};
+/// let error = MediaUri::parse("http://example.com/a.jpg").unwrap_err();
+/// assert!(matches!(error, MediaError::InsecureHttp { .. }));
+/// assert!(error.to_string().contains("https://"));
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum MediaError {
@@ -168,6 +194,12 @@ pub enum MediaError {
 }
 
 /// The form of a [`MediaUri`].
+///
+/// ```
+/// use lowcodeapi_runwayml::media::{MediaKind, MediaUri};
+/// assert_eq!(MediaUri::parse("runway://uploads/1")?.kind(), MediaKind::Runway);
+/// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum MediaKind {
@@ -201,7 +233,9 @@ pub enum MediaKind {
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct MediaUri {
-    uri: String,
+    /// Shared: a data URI can be megabytes, and a request is cloned per create (or per retry
+    /// of a whole job); a clone must not copy it.
+    uri: Arc<str>,
     kind: MediaKind,
     checked: bool,
 }
@@ -229,7 +263,7 @@ impl MediaUri {
     pub fn parse(uri: &str) -> Result<MediaUri, MediaError> {
         let kind = check(uri)?;
         Ok(MediaUri {
-            uri: uri.to_owned(),
+            uri: uri.into(),
             kind,
             checked: true,
         })
@@ -249,10 +283,10 @@ impl MediaUri {
     /// assert!(uri.check().is_err());
     /// ```
     pub fn unchecked(uri: impl Into<String>) -> MediaUri {
-        let uri = uri.into();
+        let uri: String = uri.into();
         let kind = kind_of(&uri);
         MediaUri {
-            uri,
+            uri: uri.into(),
             kind,
             checked: false,
         }
@@ -284,7 +318,7 @@ impl MediaUri {
         uri.push_str(";base64,");
         base64::engine::general_purpose::STANDARD.encode_string(bytes, &mut uri);
         Ok(MediaUri {
-            uri,
+            uri: uri.into(),
             kind: MediaKind::Data,
             checked: true,
         })
@@ -331,17 +365,75 @@ impl MediaUri {
         MediaUri::from_bytes(&bytes).map_err(in_file)
     }
 
+    /// Like [`MediaUri::from_path`], without blocking the async runtime: the file is read on
+    /// tokio's blocking pool (as `tokio::fs` does, in one hop instead of one per read).
+    ///
+    /// ```
+    /// use lowcodeapi_runwayml::media::{MediaError, MediaUri};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let err = MediaUri::from_path_async("/no/such/image.png").await.unwrap_err();
+    /// assert!(matches!(err, MediaError::Io { .. }));
+    /// # }
+    /// ```
+    pub async fn from_path_async(path: impl AsRef<Path>) -> Result<MediaUri, MediaError> {
+        let path = path.as_ref().to_owned();
+        let shown = path.clone();
+        tokio::task::spawn_blocking(move || MediaUri::from_path(path))
+            .await
+            .unwrap_or_else(|join| {
+                Err(MediaError::Io {
+                    path: shown,
+                    source: std::io::Error::other(join),
+                })
+            })
+    }
+
     /// The URI exactly as it is sent to Runway.
+    ///
+    /// ```
+    /// # use lowcodeapi_runwayml::media::MediaUri;
+    /// assert_eq!(MediaUri::parse("runway://uploads/1")?.as_str(), "runway://uploads/1");
+    /// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+    /// ```
     pub fn as_str(&self) -> &str {
         &self.uri
     }
 
     /// Consumes the value, returning the URI.
+    ///
+    /// ```
+    /// # use lowcodeapi_runwayml::media::MediaUri;
+    /// let uri = MediaUri::parse("runway://uploads/1")?;
+    /// assert_eq!(uri.into_string(), "runway://uploads/1");
+    /// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+    /// ```
     pub fn into_string(self) -> String {
-        self.uri
+        self.uri.to_string()
+    }
+
+    /// The URI as a shared string: cloning it (or the `MediaUri`) never copies the URI, however
+    /// large a data URI is.
+    ///
+    /// ```
+    /// # use lowcodeapi_runwayml::media::MediaUri;
+    /// let png = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0];
+    /// let uri = MediaUri::from_bytes(&png)?;
+    /// let copy = uri.clone();
+    /// assert!(std::sync::Arc::ptr_eq(&uri.shared(), &copy.shared()));
+    /// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+    /// ```
+    pub fn shared(&self) -> Arc<str> {
+        Arc::clone(&self.uri)
     }
 
     /// The URI's form.
+    ///
+    /// ```
+    /// # use lowcodeapi_runwayml::media::{MediaKind, MediaUri};
+    /// assert_eq!(MediaUri::parse("https://example.com/a.jpg")?.kind(), MediaKind::Https);
+    /// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+    /// ```
     pub fn kind(&self) -> MediaKind {
         self.kind
     }
@@ -364,11 +456,24 @@ impl MediaUri {
     }
 
     /// Whether the URI was checked on construction (false only for [`MediaUri::unchecked`]).
+    ///
+    /// ```
+    /// # use lowcodeapi_runwayml::media::MediaUri;
+    /// assert!(MediaUri::parse("runway://uploads/1")?.is_checked());
+    /// assert!(!MediaUri::unchecked("ftp://x").is_checked());
+    /// # Ok::<(), lowcodeapi_runwayml::media::MediaError>(())
+    /// ```
     pub fn is_checked(&self) -> bool {
         self.checked
     }
 
     /// Checks the URI as [`MediaUri::parse`] does; a no-op for a checked URI.
+    ///
+    /// ```
+    /// # use lowcodeapi_runwayml::media::MediaUri;
+    /// assert!(MediaUri::unchecked("http://example.com/a.jpg").check().is_err());
+    /// assert!(MediaUri::unchecked("https://example.com/a.jpg").check().is_ok());
+    /// ```
     pub fn check(&self) -> Result<(), MediaError> {
         if self.checked {
             Ok(())
@@ -428,10 +533,25 @@ impl TryFrom<String> for MediaUri {
     fn try_from(s: String) -> Result<Self, Self::Error> {
         let kind = check(&s)?;
         Ok(MediaUri {
-            uri: s,
+            uri: s.into(),
             kind,
             checked: true,
         })
+    }
+}
+
+impl MediaUri {
+    /// A URI read back from storage: checked when it passes, kept unchecked when it does not (so
+    /// a stored request always loads, and `validate()` reports what is wrong with it).
+    pub(crate) fn lenient(uri: String) -> MediaUri {
+        match check(&uri) {
+            Ok(kind) => MediaUri {
+                uri: uri.into(),
+                kind,
+                checked: true,
+            },
+            Err(_) => MediaUri::unchecked(uri),
+        }
     }
 }
 
@@ -633,6 +753,39 @@ fn check_encoded_len(mime: &str, raw_len: u64) -> Result<(), MediaError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clones_share_a_large_data_uri_instead_of_copying_it() {
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.resize(3_000_000, 7);
+        let uri = MediaUri::from_bytes(&png).unwrap();
+        let request = crate::image_to_video::ImageToVideo::new(
+            "gen4_turbo",
+            crate::image_to_video::PromptImage::uri(uri.clone()),
+        );
+        let copies: Vec<_> = (0..100).map(|_| request.clone()).collect();
+        for copy in &copies {
+            let crate::image_to_video::PromptImage::Uri(shared) = copy.prompt_image() else {
+                panic!("one image")
+            };
+            // The same 4 MB buffer, not a copy of it.
+            assert_eq!(shared.as_str().as_ptr(), uri.as_str().as_ptr());
+        }
+        assert_eq!(Arc::strong_count(&uri.shared()), 1 + 1 + 1 + 100);
+    }
+
+    #[tokio::test]
+    async fn the_async_reader_gives_what_the_blocking_one_gives() {
+        let path = std::env::temp_dir().join(format!("media-async-{}.png", std::process::id()));
+        std::fs::write(&path, b"\x89PNG\r\n\x1a\n1234").unwrap();
+        let blocking = MediaUri::from_path(&path).unwrap();
+        let non_blocking = MediaUri::from_path_async(&path).await.unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(blocking, non_blocking);
+        assert_eq!(non_blocking.mime_type(), Some("image/png"));
+        let missing = MediaUri::from_path_async(&path).await.unwrap_err();
+        assert!(matches!(missing, MediaError::Io { .. }), "{missing}");
+    }
 
     #[test]
     fn data_uri_len_matches_the_encoder() {

@@ -45,23 +45,50 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// No retries at all.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::RetryPolicy;
+    /// assert_eq!(RetryPolicy::none().get_max_retries(), 0);
+    /// ```
     pub fn none() -> Self {
         Self::default().max_retries(0)
     }
 
     /// How many times a request may be retried after its first attempt.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::RetryPolicy;
+    /// assert_eq!(RetryPolicy::default().max_retries(5).get_max_retries(), 5);
+    /// ```
     pub fn max_retries(mut self, retries: u32) -> Self {
         self.max_retries = retries;
         self
     }
 
     /// The backoff before the first retry; it doubles for each retry after that.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::RetryPolicy;
+    /// let policy = RetryPolicy::default().initial_backoff(Duration::from_millis(100));
+    /// let first = policy.backoff(0);
+    /// assert!(first >= Duration::from_millis(100) && first <= Duration::from_millis(150));
+    /// ```
     pub fn initial_backoff(mut self, backoff: Duration) -> Self {
         self.initial_backoff = backoff;
         self
     }
 
     /// The longest backoff between two attempts (jitter included).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::RetryPolicy;
+    /// let policy = RetryPolicy::default().max_backoff(Duration::from_secs(1));
+    /// assert!(policy.backoff(10) <= Duration::from_secs(1));
+    /// ```
     pub fn max_backoff(mut self, backoff: Duration) -> Self {
         self.max_backoff = backoff;
         self
@@ -69,6 +96,13 @@ impl RetryPolicy {
 
     /// The longest `Retry-After` the client waits for. When the server asks for more, the error
     /// is returned at once, with [`crate::Error::retry_after`] telling how long it asked for.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::RetryPolicy;
+    /// let policy = RetryPolicy::default().max_retry_after(Duration::from_secs(5));
+    /// assert_eq!(policy.get_max_retry_after(), Duration::from_secs(5));
+    /// ```
     pub fn max_retry_after(mut self, cap: Duration) -> Self {
         self.max_retry_after = cap;
         self
@@ -77,28 +111,62 @@ impl RetryPolicy {
     /// Also retry the create `POST` after a timeout, a broken connection or a 502/503/504 once it
     /// was sent. **This risks a duplicate task, billed twice**: Runway may have accepted the first
     /// attempt. Off by default.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::RetryPolicy;
+    /// assert!(!RetryPolicy::default().retries_create_after_ambiguous_failure());
+    /// let risky = RetryPolicy::default().retry_create_after_ambiguous_failure(true);
+    /// assert!(risky.retries_create_after_ambiguous_failure());
+    /// ```
     pub fn retry_create_after_ambiguous_failure(mut self, yes: bool) -> Self {
         self.retry_create_after_ambiguous_failure = yes;
         self
     }
 
     /// How many retries are allowed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::RetryPolicy;
+    /// assert_eq!(RetryPolicy::default().get_max_retries(), 2);
+    /// ```
     pub fn get_max_retries(&self) -> u32 {
         self.max_retries
     }
 
     /// The `Retry-After` cap.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::RetryPolicy;
+    /// assert_eq!(RetryPolicy::default().get_max_retry_after(), Duration::from_secs(60));
+    /// ```
     pub fn get_max_retry_after(&self) -> Duration {
         self.max_retry_after
     }
 
     /// Whether ambiguous create failures are retried.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::RetryPolicy;
+    /// assert!(!RetryPolicy::none().retries_create_after_ambiguous_failure());
+    /// ```
     pub fn retries_create_after_ambiguous_failure(&self) -> bool {
         self.retry_create_after_ambiguous_failure
     }
 
     /// The pause before retry number `retry` (0-based): `initial × 2^retry`, plus up to 50%
     /// jitter, at most the max backoff.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::RetryPolicy;
+    /// let policy = RetryPolicy::default(); // 500 ms doubling, 10 s cap
+    /// let second = policy.backoff(1);
+    /// assert!(second >= Duration::from_secs(1) && second <= Duration::from_millis(1500));
+    /// ```
     pub fn backoff(&self, retry: u32) -> Duration {
         let base = self
             .initial_backoff

@@ -30,6 +30,10 @@ use crate::redact::redact;
 use crate::retry::RetryPolicy;
 
 /// The user agent every request carries.
+///
+/// ```
+/// assert!(lowcodeapi_runwayml::USER_AGENT.starts_with("lowcodeapi-runwayml/"));
+/// ```
 pub const USER_AGENT: &str = concat!("lowcodeapi-runwayml/", env!("CARGO_PKG_VERSION"));
 
 /// The default bound on a response body, decoded: far above any Runway answer (a task is a few
@@ -40,6 +44,13 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 pub const MAX_REDIRECTS: u32 = 5;
 
 /// State the generated client carries for the hooks; cheap to clone (one `Arc`).
+///
+/// ```
+/// let client = lowcodeapi_runwayml::Client::builder().api_token("at_secret").build()?;
+/// // What the generated client carries; its Debug never shows the token.
+/// assert!(!format!("{:?}", client.raw()).contains("at_secret"));
+/// # Ok::<(), lowcodeapi_runwayml::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct Transport {
     pub(crate) shared: Arc<Shared>,
@@ -82,6 +93,8 @@ pub(crate) struct CallOptions {
     pub(crate) timeout: Option<Duration>,
     /// Do not retry after a timeout (a cancel that hangs is checked instead of repeated).
     pub(crate) no_retry_on_timeout: bool,
+    /// Overrides the retry policy's maximum number of retries.
+    pub(crate) max_retries: Option<u32>,
 }
 
 tokio::task_local! {
@@ -153,6 +166,7 @@ impl Transport {
         // reqwest's per-request timeout (no boxed timer, no body wrapper), and the same bound.
         let timeout = call.timeout.unwrap_or(self.shared.request_timeout);
         let policy = &self.shared.retry;
+        let max_retries = call.max_retries.unwrap_or(policy.get_max_retries());
         let span = tracing::debug_span!(
             "lowcodeapi.request",
             operation = info.operation_id,
@@ -224,9 +238,7 @@ impl Transport {
                             elapsed_ms = elapsed_ms(),
                             "answered"
                         );
-                        if !(retry < policy.get_max_retries()
-                            && self.retryable_status(status, create))
-                        {
+                        if !(retry < max_retries && self.retryable_status(status, create)) {
                             return Ok(self.normalize(response, body, info));
                         }
                         match envelope::retry_after(response.headers(), &body) {
@@ -252,9 +264,7 @@ impl Transport {
                             error = %redact(&error.to_string(), Some(self.token())),
                             "no answer"
                         );
-                        if !(retry < policy.get_max_retries()
-                            && self.retryable_error(&error, create, call))
-                        {
+                        if !(retry < max_retries && self.retryable_error(&error, create, call)) {
                             // reqwest's Display would print the URL (token and all).
                             return Err(error.without_url());
                         }
@@ -269,7 +279,7 @@ impl Transport {
                         // Sent, maybe processed: a create is not sent again, a cancel is checked.
                         let again = !call.no_retry_on_timeout
                             && (!create || policy.retries_create_after_ambiguous_failure());
-                        if !(retry < policy.get_max_retries() && again) {
+                        if !(retry < max_retries && again) {
                             return Err(Refused {
                                 kind: TransportKind::Timeout,
                                 message: format!(

@@ -6,19 +6,42 @@
 //! [`Client::watch`] yields every snapshot along the way, for progress bars and dashboards.
 //!
 //! Both are lazy and cancel-safe: dropping the future or the stream stops polling at once.
+//!
+//! Both end in one [`Outcome`] (`wait.outcome().await`, `watch.outcome().await`): succeeded,
+//! failed, cancelled, gone or timed out, with the task's id and last snapshot, so a caller needs
+//! one `match`:
+//!
+//! ```no_run
+//! # async fn demo(client: lowcodeapi_runwayml::Client, id: lowcodeapi_runwayml::TaskId) -> Result<(), lowcodeapi_runwayml::Error> {
+//! use lowcodeapi_runwayml::Outcome;
+//! match client.wait(&id).outcome().await? {
+//!     Outcome::Succeeded(task) => println!("video: {}", task.first_output().unwrap_or("none")),
+//!     Outcome::Failed(task) => println!("failed: {:?}", task.failure_code),
+//!     other => println!("{other}"),
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! A wait on a task id (resuming, e.g. after a restart) looks at the task at once, then polls on
+//! the schedule; a wait on a [`CreatedTask`] just returned by a create keeps the schedule's
+//! initial delay, since the task cannot have finished yet.
 
+use std::collections::{HashSet, VecDeque};
+use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use futures::Stream;
 use futures::future::BoxFuture;
 use rand::Rng;
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use crate::client::{CancelOutcome, Client};
 use crate::error::Error;
-use crate::task::{Task, TaskId, TaskStatus};
+use crate::task::{CreatedTask, Task, TaskId, TaskStatus};
 
 /// When to poll. The default: first poll after 5 s, then every 5 s plus up to 1 s of jitter
 /// (never faster than 5 s), stretching by ×1.25 per poll toward 20 s once a task has run for
@@ -65,6 +88,13 @@ impl Default for PollSchedule {
 impl PollSchedule {
     /// A fixed schedule: poll every `interval` (first poll after one interval), no jitter, no
     /// stretching. Handy with the simulator and in tests.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::PollSchedule;
+    /// let s = PollSchedule::every(Duration::from_millis(50));
+    /// assert_eq!((s.initial_delay, s.jitter), (Duration::from_millis(50), Duration::ZERO));
+    /// ```
     pub fn every(interval: Duration) -> Self {
         Self {
             initial_delay: interval,
@@ -76,7 +106,15 @@ impl PollSchedule {
         }
     }
 
-    /// Sets the delay before the first poll.
+    /// Sets the delay before the first poll (of a wait on a just-created task; a wait on a task
+    /// id looks at once).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::PollSchedule;
+    /// let s = PollSchedule::default().initial_delay(Duration::from_secs(10));
+    /// assert_eq!(s.initial_delay, Duration::from_secs(10));
+    /// ```
     pub fn initial_delay(mut self, delay: Duration) -> Self {
         self.initial_delay = delay;
         self
@@ -110,6 +148,12 @@ impl PollSchedule {
     }
 
     /// Sets the jitter.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lowcodeapi_runwayml::PollSchedule;
+    /// assert_eq!(PollSchedule::default().jitter(Duration::ZERO).jitter, Duration::ZERO);
+    /// ```
     pub fn jitter(mut self, jitter: Duration) -> Self {
         self.jitter = jitter;
         self
@@ -123,6 +167,53 @@ impl PollSchedule {
     }
 }
 
+/// A client's defaults for every wait (set on the builder).
+#[derive(Debug, Clone)]
+pub(crate) struct WaitDefaults {
+    pub(crate) schedule: PollSchedule,
+    pub(crate) timeout: Option<Duration>,
+}
+
+impl Default for WaitDefaults {
+    fn default() -> Self {
+        Self {
+            schedule: PollSchedule::default(),
+            timeout: Some(Duration::from_secs(600)),
+        }
+    }
+}
+
+/// The ids a client (and its clones) sent a cancel for, most recent last, at most
+/// [`CancelRecord::CAPACITY`]: a wait that finds one of them gone reports it cancelled.
+#[derive(Debug, Default)]
+pub(crate) struct CancelRecord {
+    ids: Mutex<(VecDeque<TaskId>, HashSet<TaskId>)>,
+}
+
+impl CancelRecord {
+    /// Bounds memory for a long-lived client that cancels many tasks.
+    pub(crate) const CAPACITY: usize = 1024;
+
+    pub(crate) fn insert(&self, id: &TaskId) {
+        let mut guard = self.ids.lock().unwrap_or_else(|p| p.into_inner());
+        let (order, set) = &mut *guard;
+        if !set.insert(id.clone()) {
+            return;
+        }
+        order.push_back(id.clone());
+        if order.len() > Self::CAPACITY
+            && let Some(oldest) = order.pop_front()
+        {
+            set.remove(&oldest);
+        }
+    }
+
+    pub(crate) fn contains(&self, id: &TaskId) -> bool {
+        let guard = self.ids.lock().unwrap_or_else(|p| p.into_inner());
+        guard.1.contains(id)
+    }
+}
+
 /// Settings shared by [`Wait`] and [`Watch`].
 #[derive(Debug, Clone)]
 struct Settings {
@@ -130,16 +221,70 @@ struct Settings {
     timeout: Option<Duration>,
     cancel_on_timeout: bool,
     transient_budget: Duration,
+    /// Look at the task at once instead of after the schedule's initial delay.
+    poll_immediately: bool,
 }
 
 impl Default for Settings {
+    /// A wait right after a create, with the default schedule and timeout.
     fn default() -> Self {
+        Self::from_defaults(&WaitDefaults::default(), true)
+    }
+}
+
+impl Settings {
+    fn from_defaults(defaults: &WaitDefaults, just_created: bool) -> Self {
         Self {
-            schedule: PollSchedule::default(),
-            timeout: Some(Duration::from_secs(600)),
+            schedule: defaults.schedule.clone(),
+            timeout: defaults.timeout,
             cancel_on_timeout: false,
             transient_budget: Duration::from_secs(120),
+            poll_immediately: !just_created,
         }
+    }
+}
+
+/// What a wait starts from: a task id (a resumed wait, whose first look is at once) or a task
+/// just returned by a create (whose first look keeps the schedule's initial delay).
+///
+/// ```no_run
+/// # async fn demo(client: lowcodeapi_runwayml::Client, request: lowcodeapi_runwayml::ImageToVideo) -> Result<(), lowcodeapi_runwayml::Error> {
+/// let created = client.image_to_video(request).await?;
+/// let video = client.wait(&created).await?;        // first poll after 5 s
+/// let again = client.get_task(&created.id).await?;  // later, by id:
+/// let same = client.wait(&created.id).await?;       // looks at once
+/// # Ok(()) }
+/// ```
+pub trait WaitTarget {
+    /// The task to wait for.
+    fn task_id(&self) -> &TaskId;
+    /// Whether the task was created just now (so polling at once would only see it queued).
+    fn just_created(&self) -> bool {
+        false
+    }
+}
+
+impl WaitTarget for TaskId {
+    fn task_id(&self) -> &TaskId {
+        self
+    }
+}
+
+impl WaitTarget for CreatedTask {
+    fn task_id(&self) -> &TaskId {
+        &self.id
+    }
+    fn just_created(&self) -> bool {
+        true
+    }
+}
+
+impl<T: WaitTarget + ?Sized> WaitTarget for &T {
+    fn task_id(&self) -> &TaskId {
+        (**self).task_id()
+    }
+    fn just_created(&self) -> bool {
+        (**self).just_created()
     }
 }
 
@@ -154,6 +299,8 @@ fn is_transient(error: &Error) -> bool {
 pub(crate) trait TaskSource: Send + Sync + 'static {
     fn get(&self, id: &TaskId) -> BoxFuture<'_, Result<Task, Error>>;
     fn cancel(&self, id: &TaskId) -> BoxFuture<'_, Result<CancelOutcome, Error>>;
+    /// Whether a cancel for `id` was sent through this source.
+    fn cancelled_here(&self, id: &TaskId) -> bool;
 }
 
 impl TaskSource for Client {
@@ -165,6 +312,216 @@ impl TaskSource for Client {
     fn cancel(&self, id: &TaskId) -> BoxFuture<'_, Result<CancelOutcome, Error>> {
         let id = id.clone();
         Box::pin(async move { self.cancel_task(&id).await })
+    }
+
+    fn cancelled_here(&self, id: &TaskId) -> bool {
+        Client::cancelled_here(self, id)
+    }
+}
+
+/// How a wait ended: one value for every way, from [`Wait::outcome`] or [`Watch::outcome`].
+///
+/// Errors that stop polling without saying how the task ended (a bad token, failures that
+/// outlast the transient budget) stay errors: `Result<Outcome, Error>`.
+///
+/// ```
+/// use lowcodeapi_runwayml::{Outcome, Task, TaskId, TaskStatus};
+/// let id = TaskId::parse("task_01")?;
+/// let mut task = Task::new(id.clone(), TaskStatus::Succeeded);
+/// task.output.push("https://example.com/v.mp4".into());
+/// let outcome = Outcome::Succeeded(task);
+/// assert!(outcome.is_succeeded());
+/// assert_eq!(outcome.task_id(), &id);
+/// assert_eq!(outcome.to_string(), "task task_01 succeeded");
+/// assert!(outcome.into_result().is_ok());
+/// # Ok::<(), lowcodeapi_runwayml::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// SUCCEEDED: the output URLs are in the task ([`Task::first_output`]).
+    Succeeded(Task),
+    /// FAILED: see [`Task::failure`] and [`Task::failure_code`].
+    Failed(Task),
+    /// CANCELLED: the task reported it, or it was gone after this client (or a clone) cancelled
+    /// it (Runway answers 404 for a cancelled task).
+    Cancelled {
+        /// The task.
+        task_id: TaskId,
+        /// The last snapshot seen, if any (CANCELLED when Runway reported it).
+        last: Option<Task>,
+    },
+    /// The task no longer exists: deleted, cancelled elsewhere, or never created with this
+    /// key (Runway answers 404 for all of them).
+    Gone {
+        /// The task.
+        task_id: TaskId,
+        /// The last snapshot seen, if any.
+        last: Option<Task>,
+    },
+    /// The wait's timeout passed; the task may still be running (wait again with its id).
+    TimedOut {
+        /// The task.
+        task_id: TaskId,
+        /// How long the wait lasted.
+        waited: Duration,
+        /// The last snapshot seen, if any poll answered.
+        last: Option<Task>,
+        /// Whether a cancel was sent (`cancel_on_timeout`).
+        cancel_requested: bool,
+    },
+}
+
+impl Outcome {
+    /// The task the wait was for.
+    ///
+    /// ```
+    /// # use lowcodeapi_runwayml::{Outcome, TaskId};
+    /// let id = TaskId::parse("t1")?;
+    /// assert_eq!(Outcome::Gone { task_id: id.clone(), last: None }.task_id(), &id);
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
+    pub fn task_id(&self) -> &TaskId {
+        match self {
+            Self::Succeeded(task) | Self::Failed(task) => &task.id,
+            Self::Cancelled { task_id, .. }
+            | Self::Gone { task_id, .. }
+            | Self::TimedOut { task_id, .. } => task_id,
+        }
+    }
+
+    /// The final snapshot (succeeded, failed) or the last one seen, if any.
+    ///
+    /// ```
+    /// # use lowcodeapi_runwayml::{Outcome, Task, TaskId, TaskStatus};
+    /// let task = Task::new(TaskId::parse("t1")?, TaskStatus::Failed);
+    /// assert_eq!(Outcome::Failed(task.clone()).task(), Some(&task));
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
+    pub fn task(&self) -> Option<&Task> {
+        match self {
+            Self::Succeeded(task) | Self::Failed(task) => Some(task),
+            Self::Cancelled { last, .. }
+            | Self::Gone { last, .. }
+            | Self::TimedOut { last, .. } => last.as_ref(),
+        }
+    }
+
+    /// Whether the task succeeded.
+    ///
+    /// ```
+    /// # use lowcodeapi_runwayml::{Outcome, TaskId};
+    /// assert!(!Outcome::Gone { task_id: TaskId::parse("t1")?, last: None }.is_succeeded());
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
+    pub fn is_succeeded(&self) -> bool {
+        matches!(self, Self::Succeeded(_))
+    }
+
+    /// The succeeded task, or the error [`Wait`]'s `.await` gives for this outcome
+    /// ([`Error::TaskFailed`], [`Error::TaskCancelled`], [`Error::TaskGone`],
+    /// [`Error::WaitTimeout`]).
+    ///
+    /// ```
+    /// # use lowcodeapi_runwayml::{Error, Outcome, TaskId};
+    /// let gone = Outcome::Gone { task_id: TaskId::parse("t1")?, last: None };
+    /// assert!(matches!(gone.into_result(), Err(Error::TaskGone { .. })));
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
+    pub fn into_result(self) -> Result<Task, Error> {
+        match self {
+            Self::Succeeded(task) => Ok(task),
+            Self::Failed(task) => Err(Error::TaskFailed(Box::new(task))),
+            Self::Cancelled { task_id, last } => Err(Error::TaskCancelled(Box::new(match last {
+                Some(task) if task.status == TaskStatus::Cancelled => task,
+                _ => Task::new(task_id, TaskStatus::Cancelled),
+            }))),
+            Self::Gone { task_id, .. } => Err(Error::TaskGone { task_id }),
+            Self::TimedOut {
+                task_id,
+                waited,
+                last,
+                cancel_requested,
+            } => Err(Error::WaitTimeout {
+                task_id,
+                waited,
+                last: last.map(Box::new),
+                cancelled: cancel_requested,
+            }),
+        }
+    }
+
+    /// A short name for logs and metrics: `succeeded`, `failed`, `cancelled`, `gone` or
+    /// `timed_out`.
+    ///
+    /// ```
+    /// # use lowcodeapi_runwayml::{Outcome, TaskId};
+    /// assert_eq!(Outcome::Gone { task_id: TaskId::parse("t1")?, last: None }.name(), "gone");
+    /// # Ok::<(), lowcodeapi_runwayml::Error>(())
+    /// ```
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Succeeded(_) => "succeeded",
+            Self::Failed(_) => "failed",
+            Self::Cancelled { .. } => "cancelled",
+            Self::Gone { .. } => "gone",
+            Self::TimedOut { .. } => "timed_out",
+        }
+    }
+
+    /// The outcome a terminal snapshot means.
+    fn of_terminal(task: Task) -> Option<Self> {
+        match task.status {
+            TaskStatus::Succeeded => Some(Self::Succeeded(task)),
+            TaskStatus::Failed => Some(Self::Failed(task)),
+            TaskStatus::Cancelled => Some(Self::Cancelled {
+                task_id: task.id.clone(),
+                last: Some(task),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The outcome an error that ended polling means, if it says how the task ended.
+    fn of_error(error: &Error, last: Option<&Task>) -> Option<Self> {
+        match error {
+            Error::TaskGone { task_id } => Some(Self::Gone {
+                task_id: task_id.clone(),
+                last: last.cloned(),
+            }),
+            Error::TaskCancelled(task) => Some(Self::Cancelled {
+                task_id: task.id.clone(),
+                last: last.cloned(),
+            }),
+            Error::TaskFailed(task) => Some(Self::Failed((**task).clone())),
+            Error::WaitTimeout {
+                task_id,
+                waited,
+                last: seen,
+                cancelled,
+            } => Some(Self::TimedOut {
+                task_id: task_id.clone(),
+                waited: *waited,
+                last: seen.as_deref().or(last).cloned(),
+                cancel_requested: *cancelled,
+            }),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Succeeded(task) => write!(f, "task {} succeeded", task.id),
+            Self::TimedOut { .. }
+            | Self::Failed(_)
+            | Self::Cancelled { .. }
+            | Self::Gone { .. } => match self.clone().into_result() {
+                Err(error) => write!(f, "{error}"),
+                Ok(task) => write!(f, "task {} succeeded", task.id),
+            },
+        }
     }
 }
 
@@ -200,6 +557,9 @@ impl<S: TaskSource> Poller<S> {
     fn next_pause(&mut self) -> Duration {
         let schedule = &self.settings.schedule;
         if self.polls == 0 {
+            if self.settings.poll_immediately {
+                return Duration::ZERO;
+            }
             return schedule.jittered(schedule.initial_delay);
         }
         if self.started.elapsed() >= schedule.stretch_after {
@@ -253,6 +613,14 @@ impl<S: TaskSource> Poller<S> {
                 }
                 Err(error) if error.is_not_found() => {
                     self.finished = true;
+                    // Runway answers 404 for a cancelled task as for a deleted one: a cancel
+                    // this client sent tells them apart.
+                    if self.source.cancelled_here(&self.id) {
+                        return Some(Err(Error::TaskCancelled(Box::new(Task::new(
+                            self.id.clone(),
+                            TaskStatus::Cancelled,
+                        )))));
+                    }
                     return Some(Err(Error::TaskGone {
                         task_id: self.id.clone(),
                     }));
@@ -294,24 +662,72 @@ impl<S: TaskSource> Poller<S> {
         }
     }
 
-    /// Drives the poller to the end and turns the terminal snapshot into the outcome.
-    async fn finish(mut self) -> Result<Task, Error> {
-        while let Some(step) = self.next().await {
-            let task = step?;
-            match task.status {
-                TaskStatus::Succeeded => return Ok(task),
-                TaskStatus::Failed => return Err(Error::TaskFailed(Box::new(task))),
-                TaskStatus::Cancelled => return Err(Error::TaskCancelled(Box::new(task))),
-                _ => {}
+    /// Drives the poller to the end: the outcome, or the error that stopped polling.
+    async fn outcome(mut self) -> Result<Outcome, Error> {
+        let span = wait_span(&self.id);
+        let result = async {
+            let mut last: Option<Task> = None;
+            while let Some(step) = self.next().await {
+                match step {
+                    Ok(task) if task.is_terminal() => {
+                        if let Some(outcome) = Outcome::of_terminal(task) {
+                            return Ok(outcome);
+                        }
+                    }
+                    Ok(task) => last = Some(task),
+                    Err(error) => {
+                        return match Outcome::of_error(&error, last.as_ref()) {
+                            Some(outcome) => Ok(outcome),
+                            None => Err(error),
+                        };
+                    }
+                }
             }
+            Err(ended_without_status(&self.id))
         }
-        unreachable!("a poller ends with a terminal snapshot or an error")
+        .instrument(span.clone())
+        .await;
+        record_end(&span, self.polls, &result);
+        result
+    }
+
+    /// Drives the poller to the end and turns the outcome into a task or an error.
+    async fn finish(self) -> Result<Task, Error> {
+        self.outcome().await?.into_result()
+    }
+}
+
+/// The span around one whole wait: task id, then polls and outcome once it ends.
+fn wait_span(id: &TaskId) -> tracing::Span {
+    tracing::info_span!(
+        "lowcodeapi.wait",
+        task = %id,
+        polls = tracing::field::Empty,
+        outcome = tracing::field::Empty,
+    )
+}
+
+fn record_end(span: &tracing::Span, polls: u32, result: &Result<Outcome, Error>) {
+    let outcome = match result {
+        Ok(outcome) => outcome.name(),
+        Err(_) => "error",
+    };
+    span.record("polls", polls);
+    span.record("outcome", outcome);
+    span.in_scope(|| tracing::debug!(polls, outcome, "wait ended"));
+}
+
+/// A poller only stops after a terminal snapshot or an error; this is never expected.
+fn ended_without_status(id: &TaskId) -> Error {
+    Error::TaskGone {
+        task_id: id.clone(),
     }
 }
 
 macro_rules! settings_setters {
     () => {
-        /// The poll schedule; default [`PollSchedule::default`].
+        /// The poll schedule; default the client's
+        /// ([`ClientBuilder::poll_schedule`](crate::ClientBuilder::poll_schedule)).
         pub fn schedule(mut self, schedule: PollSchedule) -> Self {
             self.settings.schedule = schedule;
             self
@@ -323,10 +739,20 @@ macro_rules! settings_setters {
             self
         }
 
-        /// Give up after this long (default 10 minutes); `None` waits forever. The task keeps
-        /// running after a timeout, and the error carries its id and last snapshot.
+        /// Give up after this long (default the client's
+        /// [`wait_timeout`](crate::ClientBuilder::wait_timeout), 10 minutes unless set); `None`
+        /// waits forever. The task keeps running after a timeout, and the error carries its id
+        /// and last snapshot.
         pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
             self.settings.timeout = timeout.into();
+            self
+        }
+
+        /// Look at the task at once (`true`), or only after the schedule's initial delay
+        /// (`false`). Default: at once for a wait on a task id, after the delay for a wait on a
+        /// [`CreatedTask`] just returned by a create.
+        pub fn poll_immediately(mut self, now: bool) -> Self {
+            self.settings.poll_immediately = now;
             self
         }
 
@@ -345,12 +771,24 @@ macro_rules! settings_setters {
     };
 }
 
-/// Waits for a task to end; `.await` it. Made by [`Client::wait`].
+/// Waits for a task to end; `.await` it, or call [`Wait::outcome`]. Made by [`Client::wait`].
 ///
-/// Resolves to the SUCCEEDED task, or to [`Error::TaskFailed`], [`Error::TaskCancelled`],
-/// [`Error::TaskGone`], [`Error::WaitTimeout`] or the error that ended polling; every error
-/// carries the task id.
+/// `.await` resolves to the SUCCEEDED task, or to [`Error::TaskFailed`],
+/// [`Error::TaskCancelled`], [`Error::TaskGone`], [`Error::WaitTimeout`] or the error that ended
+/// polling; every error carries the task id.
+///
+/// ```no_run
+/// # async fn demo(client: lowcodeapi_runwayml::Client, id: lowcodeapi_runwayml::TaskId) -> Result<(), lowcodeapi_runwayml::Error> {
+/// use std::time::Duration;
+/// let task = client
+///     .wait(&id)
+///     .timeout(Duration::from_secs(900))
+///     .cancel_on_timeout(true)
+///     .await?;
+/// # Ok(()) }
+/// ```
 #[must_use = "a Wait does nothing until awaited"]
+#[derive(Debug)]
 pub struct Wait {
     client: Client,
     id: TaskId,
@@ -359,6 +797,24 @@ pub struct Wait {
 
 impl Wait {
     settings_setters!();
+
+    /// Waits and returns how the wait ended as one [`Outcome`]; `Err` only for errors that
+    /// stopped polling without saying how the task ended (a bad token, persistent failures).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: lowcodeapi_runwayml::Client, id: lowcodeapi_runwayml::TaskId) -> Result<(), lowcodeapi_runwayml::Error> {
+    /// use lowcodeapi_runwayml::Outcome;
+    /// match client.wait(&id).outcome().await? {
+    ///     Outcome::Succeeded(task) => println!("{}", task.first_output().unwrap_or("no output")),
+    ///     other => eprintln!("{other}"),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn outcome(self) -> Result<Outcome, Error> {
+        Poller::new(self.client, self.id, self.settings)
+            .outcome()
+            .await
+    }
 }
 
 impl IntoFuture for Wait {
@@ -376,6 +832,9 @@ impl IntoFuture for Wait {
 ///
 /// Yields `Ok(task)` for each poll, the terminal snapshot (SUCCEEDED, FAILED or CANCELLED)
 /// last; or one `Err` (gone, timeout, persistent failures) and then ends.
+///
+/// [`Watch::outcome`] drives it to the end (from wherever the stream is) and says how it ended,
+/// like [`Wait::outcome`]: a FAILED snapshot is `Outcome::Failed` for both.
 #[must_use = "a Watch does nothing until polled"]
 pub struct Watch {
     client: Client,
@@ -383,12 +842,80 @@ pub struct Watch {
     settings: Settings,
     /// Started at the first poll, with the settings as they are then.
     running: Option<Snapshots>,
+    /// The latest snapshot, for the outcome of a wait that ends in an error.
+    last: Option<Task>,
+    /// How the stream ended, once it has.
+    end: Option<Result<Outcome, Error>>,
+    span: Option<tracing::Span>,
+    polls: u32,
+}
+
+impl fmt::Debug for Watch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Watch")
+            .field("id", &self.id)
+            .field("settings", &self.settings)
+            .field("started", &self.running.is_some())
+            .field("last", &self.last)
+            .finish()
+    }
 }
 
 type Snapshots = Pin<Box<dyn Stream<Item = Result<Task, Error>> + Send>>;
 
 impl Watch {
     settings_setters!();
+
+    /// Polls to the end (or takes the end already reached) and returns how the wait ended;
+    /// `Err` only for errors that stopped polling without saying how the task ended.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: lowcodeapi_runwayml::Client, id: lowcodeapi_runwayml::TaskId) -> Result<(), lowcodeapi_runwayml::Error> {
+    /// use futures::StreamExt;
+    /// let mut watch = client.watch(&id);
+    /// // Show the first few snapshots, then just wait for the end.
+    /// for _ in 0..3 {
+    ///     if let Some(Ok(task)) = watch.next().await {
+    ///         println!("{} {:?}", task.status, task.progress);
+    ///     }
+    /// }
+    /// println!("{}", watch.outcome().await?);
+    /// # Ok(()) }
+    /// ```
+    pub async fn outcome(mut self) -> Result<Outcome, Error> {
+        use futures::StreamExt;
+        while self.end.is_none() {
+            if self.next().await.is_none() && self.end.is_none() {
+                return Err(ended_without_status(&self.id));
+            }
+        }
+        self.end
+            .take()
+            .unwrap_or_else(|| Err(ended_without_status(&self.id)))
+    }
+
+    fn record(&mut self, item: &Option<Result<Task, Error>>) {
+        match item {
+            Some(Ok(task)) => {
+                self.polls += 1;
+                if task.is_terminal() {
+                    self.end = Outcome::of_terminal(task.clone()).map(Ok);
+                }
+                self.last = Some(task.clone());
+            }
+            Some(Err(error)) => {
+                self.end = Some(match Outcome::of_error(error, self.last.as_ref()) {
+                    Some(outcome) => Ok(outcome),
+                    None => Err(error.duplicate()),
+                });
+            }
+            None => {}
+        }
+        if let (Some(end), Some(span)) = (&self.end, &self.span) {
+            record_end(span, self.polls, end);
+            self.span = None;
+        }
+    }
 }
 
 fn snapshots<S: TaskSource>(poller: Poller<S>) -> impl Stream<Item = Result<Task, Error>> + Send {
@@ -406,6 +933,9 @@ impl Stream for Watch {
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Self::Item>> {
         let this = &mut *self;
+        if this.running.is_none() {
+            this.span = Some(wait_span(&this.id));
+        }
         let stream = this.running.get_or_insert_with(|| {
             Box::pin(snapshots(Poller::new(
                 this.client.clone(),
@@ -413,29 +943,42 @@ impl Stream for Watch {
                 this.settings.clone(),
             )))
         });
-        stream.as_mut().poll_next(cx)
+        let polled = match &this.span {
+            Some(span) => span.in_scope(|| stream.as_mut().poll_next(cx)),
+            None => stream.as_mut().poll_next(cx),
+        };
+        if let std::task::Poll::Ready(item) = &polled {
+            this.record(item);
+        }
+        polled
     }
 }
 
 impl Client {
-    /// Waits for a task to end, polling on the default schedule for up to 10 minutes.
+    /// Waits for a task to end, polling on the client's schedule (Runway's five seconds unless
+    /// [set on the builder](crate::ClientBuilder::poll_schedule)) for up to its wait timeout (10
+    /// minutes unless set). A wait on a task id looks at once; a wait on a just-created
+    /// [`CreatedTask`] first waits the schedule's initial delay (see [`WaitTarget`]).
     ///
     /// ```no_run
     /// # async fn demo(client: lowcodeapi_runwayml::Client, id: lowcodeapi_runwayml::TaskId) -> Result<(), lowcodeapi_runwayml::Error> {
     /// use std::time::Duration;
     /// let task = client.wait(&id).timeout(Duration::from_secs(900)).await?;
-    /// println!("video at {}", task.output[0]);
+    /// if let Some(url) = task.first_output() {
+    ///     println!("video at {url}");
+    /// }
     /// # Ok(()) }
     /// ```
-    pub fn wait(&self, id: impl AsRef<TaskId>) -> Wait {
+    pub fn wait(&self, target: impl WaitTarget) -> Wait {
         Wait {
             client: self.clone(),
-            id: id.as_ref().clone(),
-            settings: Settings::default(),
+            id: target.task_id().clone(),
+            settings: Settings::from_defaults(self.wait_defaults(), target.just_created()),
         }
     }
 
-    /// A stream of the task's snapshots until it ends, for progress reporting.
+    /// A stream of the task's snapshots until it ends, for progress reporting; settings and the
+    /// first look as for [`Client::wait`].
     ///
     /// ```no_run
     /// # async fn demo(client: lowcodeapi_runwayml::Client, id: lowcodeapi_runwayml::TaskId) {
@@ -449,12 +992,16 @@ impl Client {
     /// }
     /// # }
     /// ```
-    pub fn watch(&self, id: impl AsRef<TaskId>) -> Watch {
+    pub fn watch(&self, target: impl WaitTarget) -> Watch {
         Watch {
             client: self.clone(),
-            id: id.as_ref().clone(),
-            settings: Settings::default(),
+            id: target.task_id().clone(),
+            settings: Settings::from_defaults(self.wait_defaults(), target.just_created()),
             running: None,
+            last: None,
+            end: None,
+            span: None,
+            polls: 0,
         }
     }
 }
@@ -511,6 +1058,9 @@ mod tests {
                     was: crate::TaskStatus::Running,
                 })
             })
+        }
+        fn cancelled_here(&self, _id: &TaskId) -> bool {
+            *self.cancels.lock().unwrap() > 0
         }
     }
 
@@ -854,6 +1404,185 @@ mod tests {
             .unwrap_err();
         assert!(matches!(error, Error::TaskCancelled(_)), "{error:?}");
         assert_eq!(error.task_id(), Some(&id()));
+    }
+
+    /// A wait resumed on a task id (`runway task wait ID`).
+    fn resumed(schedule: PollSchedule) -> Settings {
+        Settings {
+            poll_immediately: true,
+            ..settings(schedule)
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_resumed_wait_looks_at_once_then_keeps_runways_schedule() {
+        // Already finished: reported at once, not after 5 s.
+        let script = lasting(Duration::ZERO, TaskStatus::Succeeded);
+        let started = Instant::now();
+        let outcome = Poller::new(script.clone(), id(), resumed(PollSchedule::default()))
+            .outcome()
+            .await
+            .unwrap();
+        assert!(outcome.is_succeeded());
+        assert_eq!(started.elapsed(), Duration::ZERO);
+        assert_eq!(script.poll_times(), [Duration::ZERO]);
+
+        // Still running: the first look at once, then never faster than every 5 s.
+        let script = lasting(Duration::from_secs(30), TaskStatus::Succeeded);
+        Poller::new(script.clone(), id(), resumed(PollSchedule::default()))
+            .finish()
+            .await
+            .unwrap();
+        let times = script.poll_times();
+        assert_eq!(times[0], Duration::ZERO);
+        for pair in times.windows(2) {
+            let gap = pair[1] - pair[0];
+            assert!(
+                gap >= Duration::from_secs(5) && gap <= Duration::from_secs(6),
+                "{times:?}"
+            );
+        }
+
+        // An id that does not exist: gone at once.
+        let script = Script::new(|_, _| Err(api_error(404)));
+        let outcome = Poller::new(script.clone(), id(), resumed(PollSchedule::default()))
+            .outcome()
+            .await
+            .unwrap();
+        assert!(matches!(outcome, Outcome::Gone { .. }), "{outcome:?}");
+        assert_eq!(script.poll_times(), [Duration::ZERO]);
+
+        // A wait right after a create keeps the initial delay.
+        let script = lasting(Duration::ZERO, TaskStatus::Succeeded);
+        Poller::new(script.clone(), id(), Settings::default())
+            .finish()
+            .await
+            .unwrap();
+        assert!(script.poll_times()[0] >= Duration::from_secs(5));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_timeout_before_any_poll_says_only_what_is_known() {
+        let script = lasting(Duration::from_secs(3600), TaskStatus::Succeeded);
+        let wait = Settings {
+            timeout: Some(Duration::from_secs(3)),
+            ..Settings::default()
+        };
+        let error = Poller::new(script.clone(), id(), wait)
+            .finish()
+            .await
+            .unwrap_err();
+        assert!(script.poll_times().is_empty());
+        let message = error.to_string();
+        assert_eq!(
+            message,
+            "gave up waiting for task task-1 after 3.0s, before any poll answered: its status is \
+             unknown; wait again with its id"
+        );
+        assert!(!message.contains("still running"), "{message}");
+
+        // After polls: the last status, and a single hint.
+        let wait = Settings {
+            timeout: Some(Duration::from_secs(12)),
+            ..every_5s()
+        };
+        let message = Poller::new(script, id(), wait)
+            .finish()
+            .await
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            message,
+            "gave up waiting for task task-1 after 12.0s (last status: RUNNING); it may still be \
+             running; wait again with its id"
+        );
+        assert_eq!(message.matches("wait again").count(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn outcomes_name_every_ending() {
+        let failed = Script::new(|_, _| Ok(task(TaskStatus::Failed)));
+        let outcome = Poller::new(failed, id(), every_5s())
+            .outcome()
+            .await
+            .unwrap();
+        assert!(matches!(&outcome, Outcome::Failed(t) if t.status == TaskStatus::Failed));
+        assert_eq!(outcome.name(), "failed");
+
+        let cancelled = Script::new(|_, _| Ok(task(TaskStatus::Cancelled)));
+        let outcome = Poller::new(cancelled, id(), every_5s())
+            .outcome()
+            .await
+            .unwrap();
+        assert!(matches!(outcome, Outcome::Cancelled { .. }), "{outcome:?}");
+
+        // Gone after a cancel sent through this source: cancelled, with the last snapshot.
+        let script = Script::new(|_, n| match n {
+            1 => Ok(task(TaskStatus::Running)),
+            _ => Err(api_error(404)),
+        });
+        *script.cancels.lock().unwrap() = 1;
+        let outcome = Poller::new(script, id(), every_5s())
+            .outcome()
+            .await
+            .unwrap();
+        let Outcome::Cancelled { task_id, last } = &outcome else {
+            panic!("{outcome:?}")
+        };
+        assert_eq!(task_id, &id());
+        assert_eq!(last.as_ref().unwrap().status, TaskStatus::Running);
+        assert!(
+            matches!(outcome.into_result(), Err(Error::TaskCancelled(t)) if t.status == TaskStatus::Cancelled)
+        );
+
+        // A timeout carries the last snapshot and whether a cancel was sent.
+        let script = lasting(Duration::from_secs(3600), TaskStatus::Succeeded);
+        let wait = Settings {
+            timeout: Some(Duration::from_secs(12)),
+            cancel_on_timeout: true,
+            ..every_5s()
+        };
+        let outcome = Poller::new(script, id(), wait).outcome().await.unwrap();
+        assert!(
+            matches!(
+                &outcome,
+                Outcome::TimedOut {
+                    cancel_requested: true,
+                    last: Some(_),
+                    ..
+                }
+            ),
+            "{outcome:?}"
+        );
+
+        // Errors that do not say how the task ended stay errors.
+        let script = Script::new(|_, _| Err(api_error(401)));
+        assert!(
+            Poller::new(script, id(), every_5s())
+                .outcome()
+                .await
+                .unwrap_err()
+                .is_unauthorized()
+        );
+    }
+
+    #[test]
+    fn the_cancel_record_is_bounded_and_forgets_the_oldest() {
+        let record = CancelRecord::default();
+        let ids: Vec<TaskId> = (0..CancelRecord::CAPACITY + 10)
+            .map(|n| TaskId::parse(format!("task-{n}")).unwrap())
+            .collect();
+        for id in &ids {
+            record.insert(id);
+            record.insert(id); // twice: counted once
+        }
+        assert!(!record.contains(&ids[0]));
+        assert!(!record.contains(&ids[9]));
+        assert!(record.contains(&ids[10]));
+        assert!(record.contains(ids.last().unwrap()));
+        let guard = record.ids.lock().unwrap();
+        assert_eq!(guard.0.len(), CancelRecord::CAPACITY);
+        assert_eq!(guard.1.len(), CancelRecord::CAPACITY);
     }
 
     #[tokio::test(start_paused = true)]

@@ -134,10 +134,7 @@ async fn a_trailing_slash_is_tolerated() {
             "{suffix:?}"
         );
         client.get_task(&task_id()).await.expect("get");
-        client
-            .create_image_to_video_raw(&create_body())
-            .await
-            .expect("create");
+        client.image_to_video(create_body()).await.expect("create");
         assert_eq!(get.calls_async().await, 1, "{suffix:?}");
         assert_eq!(create.calls_async().await, 1, "{suffix:?}");
         assert_eq!(doubled.calls_async().await, 0, "no '//' in any path");
@@ -214,10 +211,7 @@ async fn every_request_carries_the_user_agent_and_one_api_token() {
     let task = client.get_task(&task_id()).await.expect("get");
     assert_eq!(task.status, TaskStatus::Running);
     client.cancel_task(&task_id()).await.expect("cancel");
-    client
-        .create_image_to_video_raw(&create_body())
-        .await
-        .expect("create");
+    client.image_to_video(create_body()).await.expect("create");
     client
         .raw()
         .get_task_old_format(TASK)

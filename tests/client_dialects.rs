@@ -204,7 +204,7 @@ async fn create_succeeds_in_every_dialect_and_sends_the_body_verbatim() {
             let client = client(&server, UrlFormat::Auto);
 
             let created = client
-                .create_image_to_video_raw(&create_body())
+                .image_to_video(create_body())
                 .await
                 .unwrap_or_else(|e| panic!("{wire:?}: {e}"));
 
@@ -287,7 +287,7 @@ async fn raw_delete_and_create_unwrap_self_hosted_envelopes() {
     assert_eq!(deleted.status().as_u16(), 204);
     let created = client
         .raw()
-        .image_to_video(&create_body())
+        .image_to_video(&create_wire_body())
         .await
         .expect("raw create")
         .into_inner();
@@ -314,7 +314,7 @@ async fn typed_generated_mocks_serve_bare_runway_answers() {
         serde_json::from_value(json!({"id": TASK, "estimatedCost": {"credits": 12.5}}))
             .expect("created");
     let create = server.image_to_video(|when, then| {
-        when.body(&create_body());
+        when.body(&create_wire_body());
         then.ok(&created);
     });
     let client = client(&server, UrlFormat::Auto);
@@ -330,10 +330,7 @@ async fn typed_generated_mocks_serve_bare_runway_answers() {
             was: TaskStatus::Succeeded
         }
     );
-    let made = client
-        .create_image_to_video_raw(&create_body())
-        .await
-        .expect("create");
+    let made = client.image_to_video(create_body()).await.expect("create");
     assert_eq!(made.id.as_str(), TASK);
     assert_eq!(made.estimated_cost, Some(12.5));
     // The get, and the cancel's look before its DELETE.

@@ -211,7 +211,7 @@ async fn runway_400_issues_and_doc_url_in_every_dialect() {
             .await;
         let client = no_retry(&server, UrlFormat::Auto);
 
-        let error = expect_err(client.create_image_to_video_raw(&create_body()).await);
+        let error = expect_err(client.image_to_video(create_body()).await);
 
         let api = error.api().expect("api");
         assert_eq!(api.status, 400, "{wire:?}");
@@ -409,7 +409,7 @@ async fn rate_limited_429_with_retry_after() {
             .await;
         let client = no_retry(&server, UrlFormat::Auto);
 
-        let error = expect_err(client.create_image_to_video_raw(&create_body()).await);
+        let error = expect_err(client.image_to_video(create_body()).await);
 
         assert!(error.is_rate_limited(), "{name}");
         assert!(error.is_retryable(), "{name}");

@@ -357,10 +357,7 @@ async fn a_create_neither_probes_nor_settles() {
         .await;
     let client = client(&server, UrlFormat::Auto);
 
-    let created = client
-        .create_image_to_video_raw(&create_body())
-        .await
-        .expect("create");
+    let created = client.image_to_video(create_body()).await.expect("create");
     assert_eq!(created.id.as_str(), TASK);
     assert_eq!(create.calls_async().await, 1);
     // The create URL is the same in both formats: it proves nothing about task routes.
@@ -383,7 +380,7 @@ async fn a_create_that_misses_is_sent_once() {
     let client = client(&server, UrlFormat::Auto);
     let started = Instant::now();
 
-    let error = expect_err(client.create_image_to_video_raw(&create_body()).await);
+    let error = expect_err(client.image_to_video(create_body()).await);
 
     assert!(error.api().expect("api").routing_miss);
     assert_eq!(

@@ -141,7 +141,7 @@ async fn an_oversized_answer_to_a_create_may_have_created_the_task() {
         .build()
         .expect("client");
     let error = client
-        .create_image_to_video_raw(&create_body())
+        .image_to_video(create_body())
         .await
         .expect_err("refused");
     let display = refused(&error, TransportKind::ResponseTooLarge);
@@ -170,7 +170,7 @@ async fn no_request_follows_a_redirect_to_another_origin() {
         let get = client.get_task(&task_id()).await.expect_err("get");
         let cancel = client.cancel_task(&task_id()).await.expect_err("cancel");
         let create = client
-            .create_image_to_video_raw(&create_body())
+            .image_to_video(create_body())
             .await
             .expect_err("create");
         for (error, what) in [(&get, "get"), (&cancel, "cancel"), (&create, "create")] {
@@ -217,7 +217,7 @@ async fn a_create_is_never_sent_again_because_of_a_redirect() {
     .await;
     let client = client(&server);
     let error = client
-        .create_image_to_video_raw(&create_body())
+        .image_to_video(create_body())
         .await
         .expect_err("refused");
     let display = refused(&error, TransportKind::RedirectRefused);

@@ -202,7 +202,7 @@ async fn no_error_answer_shows_the_token() {
             Ok(_) => assert_no_token(name, &trace),
         }
 
-        let (create, trace) = traced(client.create_image_to_video_raw(&create_body())).await;
+        let (create, trace) = traced(client.image_to_video(create_body())).await;
         check(name, &create.expect_err(name), &trace);
     }
 }
@@ -224,7 +224,7 @@ async fn refused_connections_do_not_show_the_token() {
     let (cancel, trace) = traced(client.cancel_task(&task_id())).await;
     check("refused cancel", &cancel.expect_err("refused"), &trace);
 
-    let (create, trace) = traced(client.create_image_to_video_raw(&create_body())).await;
+    let (create, trace) = traced(client.image_to_video(create_body())).await;
     check("refused create", &create.expect_err("refused"), &trace);
 }
 
@@ -258,7 +258,7 @@ async fn timeouts_do_not_show_the_token() {
     let (cancel, trace) = traced(client.cancel_task(&task_id())).await;
     check("cancel timeout", &cancel.expect_err("timeout"), &trace);
 
-    let (create, trace) = traced(client.create_image_to_video_raw(&create_body())).await;
+    let (create, trace) = traced(client.image_to_video(create_body())).await;
     check("create timeout", &create.expect_err("timeout"), &trace);
 }
 
@@ -315,7 +315,7 @@ async fn a_body_cut_short_does_not_show_the_token() {
     assert!(!display.contains("for url"), "{display}");
     assert_eq!(connections.load(Ordering::SeqCst), 2, "a GET is retried");
 
-    let (create, trace) = traced(client.create_image_to_video_raw(&create_body())).await;
+    let (create, trace) = traced(client.image_to_video(create_body())).await;
     check("cut create body", &create.expect_err("cut short"), &trace);
     assert_eq!(
         connections.load(Ordering::SeqCst),

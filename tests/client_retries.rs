@@ -59,10 +59,7 @@ impl Op {
         match self {
             Op::Get => client.get_task(&task_id()).await.map(drop),
             Op::Delete => client.cancel_task(&task_id()).await.map(drop),
-            Op::Create => client
-                .create_image_to_video_raw(&create_body())
-                .await
-                .map(drop),
+            Op::Create => client.image_to_video(create_body()).await.map(drop),
         }
     }
 }
@@ -182,7 +179,7 @@ async fn create_succeeds_after_a_429() {
         .await;
 
     let created = client_with(&server, policy())
-        .create_image_to_video_raw(&create_body())
+        .image_to_video(create_body())
         .await
         .expect("created after the 429");
 
@@ -205,7 +202,7 @@ async fn create_timing_out(policy: RetryPolicy) -> (Error, usize) {
         .request_timeout(Duration::from_millis(150))
         .build()
         .expect("client");
-    let error = expect_err(client.create_image_to_video_raw(&create_body()).await);
+    let error = expect_err(client.image_to_video(create_body()).await);
     (error, mock.calls_async().await)
 }
 
@@ -281,7 +278,7 @@ async fn refused_connections_are_retried_for_every_method() {
         .build()
         .expect("client");
     let started = Instant::now();
-    let error = expect_err(client.create_image_to_video_raw(&create_body()).await);
+    let error = expect_err(client.image_to_video(create_body()).await);
     assert!(matches!(&error, Error::Transport(t) if t.kind == TransportKind::Connect));
     assert!(started.elapsed() < Duration::from_secs(2));
 }
@@ -377,7 +374,7 @@ async fn retry_after_in_the_self_hosted_body_is_honoured() {
     let started = Instant::now();
 
     let created = client_with(&server, policy())
-        .create_image_to_video_raw(&create_body())
+        .image_to_video(create_body())
         .await
         .expect("created after waiting");
 
@@ -569,7 +566,7 @@ async fn a_connect_timeout_is_retried_even_for_a_create() {
         .expect("client");
     let started = Instant::now();
 
-    let error = expect_err(client.create_image_to_video_raw(&create_body()).await);
+    let error = expect_err(client.image_to_video(create_body()).await);
 
     // Three attempts, each waiting out the connect timeout: nothing was sent, so it is safe.
     let elapsed = started.elapsed();
@@ -586,7 +583,7 @@ async fn a_connect_timeout_is_a_connect_failure() {
         .build()
         .expect("client");
 
-    let error = expect_err(client.create_image_to_video_raw(&create_body()).await);
+    let error = expect_err(client.image_to_video(create_body()).await);
 
     assert!(
         matches!(&error, Error::Transport(t) if t.kind == TransportKind::Connect),

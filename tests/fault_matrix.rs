@@ -912,12 +912,18 @@ async fn wait_cells(b: &Bench) -> Vec<Row> {
         });
     }
 
-    // A task cancelled by someone else while it is waited on: gone, with its id.
+    // A task cancelled by someone else (another client) while it is waited on: gone, with its
+    // id. (Cancelled through this client, it would end as cancelled.)
     let created = client
         .image_to_video(request("matrix wait gone"))
         .await
         .unwrap();
-    client.cancel_task(&created.id).await.unwrap();
+    let elsewhere = Client::builder()
+        .api_token(TOKEN)
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
+    elsewhere.cancel_task(&created.id).await.unwrap();
     sim.clear_requests();
     let started = Instant::now();
     let result = client.wait(&created).poll_interval(POLL).await;

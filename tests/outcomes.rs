@@ -313,7 +313,7 @@ async fn runways_missing_version_400_says_the_server_in_between_is_at_fault() {
     let errors = [
         client.get_task(&common::task_id()).await.unwrap_err(),
         client
-            .create_image_to_video_raw(&common::create_body())
+            .image_to_video(common::create_body())
             .await
             .unwrap_err(),
     ];

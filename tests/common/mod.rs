@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use httpmock::{Method, MockServer, Then, When};
 use lowcodeapi_runwayml::generated::types::ImageToVideoRequest;
-use lowcodeapi_runwayml::{Client, ClientBuilder, Error, RetryPolicy, TaskId, UrlFormat};
+use lowcodeapi_runwayml::{
+    Client, ClientBuilder, Error, ImageToVideo, PromptImage, RetryPolicy, TaskId, UrlFormat,
+};
 use serde_json::{Value, json};
 use tracing_subscriber::fmt::MakeWriter;
 
@@ -70,7 +72,17 @@ pub fn closed_port_url() -> String {
 }
 
 /// A minimal valid create body.
-pub fn create_body() -> ImageToVideoRequest {
+/// The create request the client tests send.
+pub fn create_body() -> ImageToVideo {
+    ImageToVideo::new(
+        "gen4_turbo",
+        PromptImage::url("https://example.com/a.jpg").unwrap(),
+    )
+    .ratio("1280:720")
+}
+
+/// The same request as the generated type, for raw calls and typed mocks.
+pub fn create_wire_body() -> ImageToVideoRequest {
     serde_json::from_value(json!({
         "model": "gen4_turbo",
         "promptImage": "https://example.com/a.jpg",

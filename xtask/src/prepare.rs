@@ -831,9 +831,22 @@ fn emit_old_format_twins(
                     continue;
                 }
                 if let Some(id) = operation.get("operationId").and_then(Value::as_str) {
-                    let id = format!("{id}{OLD_FORMAT_SUFFIX}");
-                    ids.push(id.clone());
-                    operation["operationId"] = json!(id);
+                    let twin_id = format!("{id}{OLD_FORMAT_SUFFIX}");
+                    // Said first in the twin's docs: which of the two to call, and when.
+                    let note = format!(
+                        "Old Format twin of `{id}`: the same operation with the path parameters \
+                         sent as query parameters ({literal}?…). Call it on servers that route only \
+                         the Old Format (LowCodeAPI's open-source server answers the New Format \
+                         with a routing miss, 404 {{\"message\":\"Not Found\"}}); hosted LowCodeAPI \
+                         routes both. The high-level client picks the format and remembers it."
+                    );
+                    let description = match operation.get("description").and_then(Value::as_str) {
+                        Some(text) if !text.is_empty() => format!("{note}\n\n{text}"),
+                        _ => note,
+                    };
+                    operation["description"] = json!(description);
+                    ids.push(twin_id.clone());
+                    operation["operationId"] = json!(twin_id);
                 }
                 if let Some(parameters) = operation
                     .get_mut("parameters")

@@ -85,6 +85,20 @@ fn todays_document_gets_every_rewrite() {
     assert_eq!(old["required"], true);
     let new = &document["paths"]["/v1/tasks/{id}"]["get"]["parameters"][0];
     assert_eq!(new["in"], "path");
+    // A twin's docs say first which operation it mirrors and when to call it.
+    let twin_docs = document["paths"]["/v1/tasks/id"]["get"]["description"]
+        .as_str()
+        .unwrap();
+    assert!(
+        twin_docs.starts_with("Old Format twin of `get_task`"),
+        "{twin_docs}"
+    );
+    assert!(twin_docs.contains("open-source server"), "{twin_docs}");
+    let original = document["paths"]["/v1/tasks/{id}"]["get"]["description"]
+        .as_str()
+        .unwrap();
+    assert!(!original.contains("Old Format twin"), "{original}");
+    assert!(twin_docs.ends_with(original), "{twin_docs}");
     let body = &document["paths"]["/v1/image_to_video"]["post"]["requestBody"]["content"]["application/json"];
     assert_eq!(
         body["schema"],

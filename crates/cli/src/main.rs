@@ -573,7 +573,7 @@ async fn generate(args: GenerateArgs) -> Ending {
             args.model, args.ratio, args.duration
         );
     }
-    wait_for(&backend, &id, &args.wait, args.common.json).await
+    wait_for(&backend, &id, &args.wait, args.common.json, true).await
 }
 
 /// The request the arguments describe, validated against the model's rules.
@@ -637,7 +637,7 @@ async fn wait_command(id: &str, wait: &WaitArgs, common: &CommonArgs) -> Ending 
         Ok(backend) => backend,
         Err(ending) => return ending,
     };
-    wait_for(&backend, &id, wait, common.json).await
+    wait_for(&backend, &id, wait, common.json, false).await
 }
 
 async fn cancel(id: &str, common: &CommonArgs) -> Ending {
@@ -732,12 +732,20 @@ fn cancel_ending(id: &TaskId, outcome: &CancelOutcome, check: &str) -> Ending {
 // Waiting
 
 /// Watches the task until it ends, with a progress bar unless `json` or stderr is not a terminal;
-/// Ctrl-C stops waiting (the task keeps running).
-async fn wait_for(backend: &Backend, id: &TaskId, args: &WaitArgs, json: bool) -> Ending {
+/// Ctrl-C stops waiting (the task keeps running). A task `just_created` is first looked at after
+/// the schedule's initial delay; any other (`task wait ID`, resuming) at once.
+async fn wait_for(
+    backend: &Backend,
+    id: &TaskId,
+    args: &WaitArgs,
+    json: bool,
+    just_created: bool,
+) -> Ending {
     let mut watch = backend
         .client
         .watch(id)
-        .schedule(backend.schedule(args.poll_interval));
+        .schedule(backend.schedule(args.poll_interval))
+        .poll_immediately(!just_created);
     if let Some(timeout) = args.timeout {
         watch = watch.timeout(timeout);
     }
@@ -771,8 +779,12 @@ async fn wait_for(backend: &Backend, id: &TaskId, args: &WaitArgs, json: bool) -
             let report = snapshot.map_or_else(|| Report::of_id(id), Report::of_task);
             let mut ending = Ending::error(&error, report);
             if error.is_timeout() {
+                // The SDK's generic "wait again with its id" becomes the command that does it.
                 let message = ending.report.error.take().unwrap_or_default();
-                ending.report.error = Some(format!("{message}; {}", backend.resume(id)));
+                let known = message
+                    .strip_suffix("; wait again with its id")
+                    .unwrap_or(&message);
+                ending.report.error = Some(format!("{known}; {}", backend.resume(id)));
             }
             ending
         }

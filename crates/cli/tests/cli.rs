@@ -721,6 +721,78 @@ fn a_wait_timeout_exits_1_and_says_how_to_resume() {
 }
 
 #[test]
+fn a_wait_timeout_before_any_answer_says_only_what_is_known() {
+    let sim = Simulator::builder()
+        .token(TOKEN)
+        .default_outcome(Outcome::RunForever)
+        .time_scale(200.0)
+        .start_blocking()
+        .unwrap();
+    let id = create(&sim);
+    // Every look hangs past the timeout: no status is ever seen.
+    sim.fault(Route::GetTask, Fault::Delay(Duration::from_secs(5)))
+        .always();
+    let run = runway(
+        Target::External(&sim, TOKEN),
+        &["task", "wait", &id, "--timeout", "0.3"],
+    );
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    let line = run.error_line();
+    assert!(line.contains("its status is unknown"), "{line}");
+    assert!(!line.contains("still running"), "{line}");
+    assert!(!line.contains("wait again"), "{line}");
+    assert_eq!(
+        line.matches(&format!("runway task wait {id}")).count(),
+        1,
+        "{line}"
+    );
+}
+
+#[test]
+fn task_wait_looks_at_once() {
+    let sim = simulator();
+    let id = create(&sim);
+    // 200× real time: the 22 s sample task is done within a fraction of a second.
+    let started = Instant::now();
+    while sim.task(&id).unwrap().status != "SUCCEEDED" {
+        assert!(started.elapsed() < RUN_LIMIT, "the task never finished");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // With a 60 s interval and a 20 s timeout, a first look after one interval could only time
+    // out: a SUCCEEDED exit means the wait looked at once.
+    let run = runway(
+        Target::External(&sim, TOKEN),
+        &[
+            "task",
+            "wait",
+            &id,
+            "--poll-interval",
+            "60",
+            "--timeout",
+            "20",
+            "--json",
+        ],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert_eq!(run.json()["status"], "SUCCEEDED");
+    // And an id that does not exist is reported gone, not timed out.
+    let run = runway(
+        Target::External(&sim, TOKEN),
+        &[
+            "task",
+            "wait",
+            UNKNOWN_ID,
+            "--poll-interval",
+            "60",
+            "--timeout",
+            "20",
+        ],
+    );
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(run.error_line().contains("gone"), "{run:#?}");
+}
+
+#[test]
 fn an_unknown_task_exits_1_naming_it() {
     let sim = simulator();
     for args in [
