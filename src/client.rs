@@ -479,6 +479,10 @@ impl ClientBuilder {
         let http = match self.http {
             Some(http) => http,
             None => reqwest::Client::builder()
+                .tls_backend_preconfigured(
+                    crate::tls::client_config()
+                        .map_err(|e| Error::config(format!("cannot set up TLS (rustls): {e}")))?,
+                )
                 .user_agent(USER_AGENT)
                 // Redirects are the transport's to judge (same origin, never a create).
                 .redirect(reqwest::redirect::Policy::none())

@@ -106,6 +106,9 @@ pub enum Error {
         /// Whether `cancel_on_timeout` asked Runway to cancel the task.
         cancelled: bool,
     },
+    /// Saving a task's output failed (see [`crate::download`]).
+    #[error("{0}")]
+    Download(Box<crate::download::DownloadError>),
 }
 
 /// The hint that ends [`Error::WaitTimeout`]'s message when no cancel was requested.
@@ -154,6 +157,7 @@ impl Error {
             Self::Decode(e) => e.task_id.as_ref(),
             Self::TaskFailed(task) | Self::TaskCancelled(task) => Some(&task.id),
             Self::TaskGone { task_id } | Self::WaitTimeout { task_id, .. } => Some(task_id),
+            Self::Download(e) => Some(&e.task_id),
             _ => None,
         }
     }

@@ -4,6 +4,7 @@
 
 mod calls;
 mod client;
+pub mod download;
 mod envelope;
 mod error;
 mod format;
@@ -15,11 +16,16 @@ pub mod media;
 mod redact;
 mod retry;
 mod task;
+mod tls;
 mod transport;
 mod wait;
 
 pub use calls::{CancelTask, CreateImageToVideo, GetTask};
 pub use client::{BASE_URL_ENV, CancelOutcome, Client, ClientBuilder, DEFAULT_BASE_URL, TOKEN_ENV};
+pub use download::{
+    Download, DownloadError, DownloadErrorKind, DownloadProgress, DownloadSource, Downloaded,
+    Location, SavedOutput,
+};
 pub use envelope::Dialect;
 pub use error::{ApiError, DecodeError, Error, Issue, TransportError, TransportKind};
 pub use format::{UrlFormat, UrlFormatState};

@@ -45,6 +45,29 @@ fn mask_after(text: &str, key: &str, end: impl Fn(char) -> bool) -> String {
     out
 }
 
+/// A link as it may be shown: scheme, host, port and path only. The query (where signed links
+/// keep their signature, e.g. Runway's `_jwt`), the fragment and any user info are dropped.
+pub fn link(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(parsed) => {
+            let mut shown = format!("{}://{}", parsed.scheme(), parsed.host_str().unwrap_or(""));
+            if let Some(port) = parsed.port() {
+                shown.push_str(&format!(":{port}"));
+            }
+            shown.push_str(parsed.path());
+            shown
+        }
+        // Not a URL: keep what comes before any query or fragment, and no user info.
+        Err(_) => {
+            let cut = url.split(['?', '#']).next().unwrap_or("");
+            match cut.rsplit_once('@') {
+                Some((_, rest)) => rest.to_owned(),
+                None => cut.to_owned(),
+            }
+        }
+    }
+}
+
 /// A bounded excerpt of a body for error messages: at most `limit` bytes, on a char boundary,
 /// redacted, with control characters flattened so the message stays on one line.
 pub fn excerpt(body: &[u8], limit: usize, token: Option<&str>) -> String {
@@ -94,6 +117,15 @@ mod tests {
         );
         assert_eq!(redact("?api_token=at_x", None), "?api_token=[REDACTED]");
         assert_eq!(redact("no secrets", Some(token)), "no secrets");
+    }
+
+    #[test]
+    fn links_lose_their_query() {
+        assert_eq!(
+            link("https://user:pw@cdn.example:8443/a/b.mp4?_jwt=x.y.z#f"),
+            "https://cdn.example:8443/a/b.mp4"
+        );
+        assert_eq!(link("not a url?_jwt=secret"), "not a url");
     }
 
     #[test]

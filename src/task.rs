@@ -364,7 +364,10 @@ impl<'de> serde::Deserialize<'de> for FailureCode {
 /// assert_eq!(serde_json::from_str::<Task>(&stored)?, task);
 /// # Ok::<(), serde_json::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Its `Debug` shows output links without their query: they are signed, and the signature is a
+/// credential.
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Task {
     /// The task's id.
@@ -387,6 +390,23 @@ pub struct Task {
     pub cost: Option<f64>,
     /// Credits Runway expects to charge (pending or running tasks).
     pub estimated_cost: Option<f64>,
+}
+
+impl fmt::Debug for Task {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let output: Vec<String> = self.output.iter().map(|u| crate::redact::link(u)).collect();
+        f.debug_struct("Task")
+            .field("id", &self.id)
+            .field("status", &self.status)
+            .field("created_at", &self.created_at)
+            .field("progress", &self.progress)
+            .field("output", &output)
+            .field("failure", &self.failure)
+            .field("failure_code", &self.failure_code)
+            .field("cost", &self.cost)
+            .field("estimated_cost", &self.estimated_cost)
+            .finish()
+    }
 }
 
 impl Task {

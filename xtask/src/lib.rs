@@ -8,5 +8,6 @@ pub mod check;
 pub mod drift;
 pub mod fetch;
 pub mod overlay;
+pub mod package;
 pub mod paths;
 pub mod prepare;

@@ -48,6 +48,8 @@ enum Command {
     Check,
     /// Run every benchmark of BENCHMARKS.md, print the summary, rewrite its figures section.
     Bench(xtask::bench::BenchArgs),
+    /// Package the published crates and build and test them as a user gets them (publishes nothing).
+    PackageCheck(xtask::package::PackageArgs),
 }
 
 fn main() -> ExitCode {
@@ -83,6 +85,7 @@ fn main() -> ExitCode {
         Command::Prepare => prepare::run(&root),
         Command::Check => check::run(&root),
         Command::Bench(args) => xtask::bench::run(&root, &args),
+        Command::PackageCheck(args) => xtask::package::run(&root, &args),
     };
     match result {
         Ok(code) => code,

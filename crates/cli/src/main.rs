@@ -6,8 +6,10 @@
 //! ```text
 //! runway generate [--image URL|PATH] [--prompt TEXT] [--model M] [--ratio R] [--duration S] [--seed N]
 //!                 [--no-wait] [--timeout SECS] [--poll-interval SECS] [--json] [--sim]
+//!                 [--out PATH] [--overwrite] [--no-download]
 //! runway task get ID [--json]
 //! runway task wait ID [--timeout SECS] [--poll-interval SECS] [--json]
+//! runway task download ID [--out PATH] [--overwrite] [--json]
 //! runway task cancel ID [--json]
 //! (every command also takes --url-format auto|new|old)
 //! ```
@@ -22,7 +24,23 @@
 //! # Defaults
 //!
 //! `generate` alone sends Runway's own sample (an https image of the Eiffel Tower and
-//! "A timelapse on a sunny day with clouds flying by") to `gen4_turbo`, `1280:720`, 5 seconds.
+//! "A timelapse on a sunny day with clouds flying by") to `gen4_turbo`, `1280:720`, 5 seconds;
+//! with the built-in simulator it sends the bundled sample image instead (inline), so the video
+//! it makes shows it.
+//!
+//! # Saving the video
+//!
+//! `generate` downloads the video when the task succeeds, into the current directory as
+//! `<task-id>.mp4` (`--out DIR` or `--out FILE.mp4` elsewhere; an existing file is kept unless
+//! `--overwrite`), with a progress bar on a terminal, and prints the file, its size, duration and
+//! resolution. The download resumes after dropped connections and refreshes expired links.
+//! `runway task download ID` does the same for a task created earlier.
+//!
+//! Output links are signed and expire; Runway asks integrators not to hand them out. So they are
+//! not printed when the video is saved (`--json` has `files` instead of `output`); with
+//! `--no-download` the links are printed whole (they are what was asked for), to be used
+//! quickly and kept private; `task get` and `task wait` show the task as Runway returns it,
+//! links included.
 //! `--image` takes an `https://`, `runway://` or `data:image/…` URI, or a local file, which is
 //! sent inline as a data URI (it must stay under Runway's 5 MB data URI limit).
 //!
@@ -34,7 +52,7 @@
 //!   token: the built-in simulator's tasks live only as long as the `generate` that made them
 //!   (with `--sim` they ask a fresh, empty simulator).
 //! - `LOWCODEAPI_BASE_URL`: another base URL, e.g. a self-hosted LowCodeAPI, or a simulator
-//!   running on its own (`cargo run -p lowcodeapi-runwayml-sim -- --port 8080`, then
+//!   running on its own (`cargo run -p lowcodeapi-runwayml-sim --features cli -- --port 8080`, then
 //!   `LOWCODEAPI_BASE_URL=http://127.0.0.1:8080/runwayml LOWCODEAPI_API_TOKEN=at_sim_0123456789abcdef`).
 //! - `LOWCODEAPI_URL_FORMAT` (or `--url-format`): `new`, `old` or `auto`. LowCodeAPI routes task
 //!   URLs in a New (`/v1/tasks/{id}`) and an Old Format (`/v1/tasks/id?id=…`); its open-source
@@ -54,7 +72,9 @@
 //! Human-readable on stdout by default, with a progress bar on stderr while waiting when stderr
 //! is a terminal. With `--json`, exactly one JSON object on stdout at the end, and no bar:
 //! `task_id` and `status` (`null` when unknown: never a status nobody saw), and where they apply
-//! `progress` (0..1), `output` (an array of URLs), `failure`, `failure_code`, `cost` (credits),
+//! `progress` (0..1), `output` (an array of URLs; not after a download), `files` (saved
+//! videos: `path`, `bytes`, `sha256`, and from the MP4 header `duration` in seconds, `width`,
+//! `height`), `failure`, `failure_code`, `cost` (credits),
 //! `error` (a message), `may_have_created_task` (`true` when a create failed in a way that does
 //! not say whether the task exists: it may be billed, do not resubmit blindly), and for a cancel
 //! `cancel_outcome`, `was` (the status seen just before the DELETE), `cancelled` and `deleted`.
@@ -88,6 +108,8 @@ use std::fmt::Write as _;
 use std::io::IsTerminal as _;
 use std::process::ExitCode;
 use std::time::Duration;
+
+mod download;
 
 use clap::{Args, Parser, Subcommand};
 use futures::StreamExt as _;
@@ -155,6 +177,12 @@ struct GenerateArgs {
     /// Print the new task's id and status, and do not wait for it.
     #[arg(long)]
     no_wait: bool,
+    /// Print the output links instead of saving the video (they are signed and expire: keep
+    /// them private).
+    #[arg(long, conflicts_with_all = ["out", "overwrite"])]
+    no_download: bool,
+    #[command(flatten)]
+    save: download::SaveArgs,
     #[command(flatten)]
     wait: WaitArgs,
     #[command(flatten)]
@@ -204,6 +232,15 @@ enum TaskCommand {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// Save a succeeded task's video (fresh links are fetched; the download resumes after drops).
+    Download {
+        /// The task id.
+        id: String,
+        #[command(flatten)]
+        save: download::SaveArgs,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
     /// Cancel a running task (or delete a finished one).
     Cancel {
         /// The task id.
@@ -220,6 +257,7 @@ impl Command {
             Command::Task(
                 TaskCommand::Get { common, .. }
                 | TaskCommand::Wait { common, .. }
+                | TaskCommand::Download { common, .. }
                 | TaskCommand::Cancel { common, .. },
             ) => common,
         }
@@ -247,6 +285,9 @@ async fn main() -> ExitCode {
         Command::Task(TaskCommand::Wait { id, wait, common }) => {
             wait_command(&id, &wait, &common).await
         }
+        Command::Task(TaskCommand::Download { id, save, common }) => {
+            download_command(&id, &save, &common).await
+        }
         Command::Task(TaskCommand::Cancel { id, common }) => cancel(&id, &common).await,
     };
     ending.print(json)
@@ -273,6 +314,8 @@ struct Report {
     progress: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     output: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    files: Option<Vec<download::FileReport>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     failure: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -339,6 +382,9 @@ impl Report {
         }
         for (n, url) in self.output.iter().flatten().enumerate() {
             line(if n == 0 { "output:" } else { "" }, url);
+        }
+        for (n, file) in self.files.iter().flatten().enumerate() {
+            line(if n == 0 { "saved:" } else { "" }, &file.human());
         }
         if let Some(failure) = &self.failure {
             line("failure:", failure);
@@ -454,6 +500,11 @@ impl Drop for Backend {
             eprintln!("{note}");
         }
     }
+}
+
+/// Whether `generate` will run against the built-in simulator (`--sim`, or no token).
+fn uses_builtin_simulator(common: &CommonArgs) -> bool {
+    common.sim || !std::env::var(TOKEN_ENV).is_ok_and(|t| !t.trim().is_empty())
 }
 
 impl Backend {
@@ -573,12 +624,76 @@ async fn generate(args: GenerateArgs) -> Ending {
             args.model, args.ratio, args.duration
         );
     }
-    wait_for(&backend, &id, &args.wait, args.common.json, true).await
+    let ending = wait_for(&backend, &id, &args.wait, args.common.json, true).await;
+    if args.no_download || ending.exit != Exit::Done {
+        return ending;
+    }
+    save(&backend, &id, &args.save, args.common.json, ending.report).await
+}
+
+/// Downloads the video of a succeeded task and reports the files instead of the links.
+async fn save(
+    backend: &Backend,
+    id: &TaskId,
+    args: &download::SaveArgs,
+    json: bool,
+    mut report: Report,
+) -> Ending {
+    report.output = None;
+    match download::save(&backend.client, id, args, json).await {
+        Ok(files) => {
+            report.hint = download::open_hint(&files);
+            report.files = Some(files);
+            Ending::done(report)
+        }
+        Err(error) => {
+            let mut ending = Ending::error(&error, report);
+            if backend.sim.is_none() && !error.is_not_found() {
+                let message = ending.report.error.take().unwrap_or_default();
+                ending.report.error = Some(format!(
+                    "{message}; try again with `runway task download {id}`"
+                ));
+            }
+            ending
+        }
+    }
+}
+
+async fn download_command(id: &str, args: &download::SaveArgs, common: &CommonArgs) -> Ending {
+    let id = match TaskId::parse(id) {
+        Ok(id) => id,
+        Err(error) => return Ending::error(&error, Report::default()),
+    };
+    let backend = match Backend::connect(common, "task download", false).await {
+        Ok(backend) => backend,
+        Err(ending) => return ending,
+    };
+    let report = Report {
+        status: Some(TaskStatus::Succeeded.to_string()),
+        ..Report::of_id(&id)
+    };
+    let ending = save(&backend, &id, args, common.json, report).await;
+    if ending.exit == Exit::Done {
+        ending
+    } else {
+        // Nothing is known about the status when the download failed.
+        Ending {
+            report: Report {
+                status: None,
+                ..ending.report
+            },
+            exit: ending.exit,
+        }
+    }
 }
 
 /// The request the arguments describe, validated against the model's rules.
 fn build_request(args: &GenerateArgs) -> Result<ImageToVideo, Error> {
     let image = match &args.image {
+        // The simulator makes its video from the image: send one it can read.
+        None if uses_builtin_simulator(&args.common) => {
+            PromptImage::uri(MediaUri::from_bytes(download::SAMPLE_PNG)?)
+        }
         None => PromptImage::url(SAMPLE_IMAGE)?,
         Some(uri) if uri.contains("://") || uri.starts_with("data:") => PromptImage::url(uri)?,
         Some(path) => PromptImage::uri(MediaUri::from_path(path)?),

@@ -47,9 +47,44 @@ enum Target<'a> {
     External(&'a Simulator, &'a str),
 }
 
-fn command(target: Target<'_>, args: &[&str]) -> Command {
+/// A fresh working directory for one run (where `generate` saves videos by default), removed
+/// when dropped.
+#[derive(Debug)]
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> Scratch {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("create a scratch directory");
+        Scratch(dir)
+    }
+
+    /// The names of the files in it, sorted.
+    fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.0)
+            .expect("read the scratch directory")
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The command, run in a fresh working directory.
+fn command(target: Target<'_>, args: &[&str]) -> (Command, Scratch) {
+    let cwd = Scratch::new();
     let mut command = Command::new(binary());
     command
+        .current_dir(&cwd.0)
         .args(args)
         .env_remove("LOWCODEAPI_API_TOKEN")
         .env_remove("LOWCODEAPI_BASE_URL")
@@ -65,7 +100,7 @@ fn command(target: Target<'_>, args: &[&str]) -> Command {
             .env("LOWCODEAPI_BASE_URL", sim.base_url())
             .env("LOWCODEAPI_API_TOKEN", token);
     }
-    command
+    (command, cwd)
 }
 
 /// One finished run.
@@ -74,6 +109,8 @@ struct Run {
     code: Option<i32>,
     stdout: String,
     stderr: String,
+    /// Where it ran.
+    cwd: Option<Scratch>,
 }
 
 impl Run {
@@ -145,6 +182,7 @@ fn finish(mut child: Child, what: &str) -> Run {
         code: status.code(),
         stdout: out.join().expect("stdout reader"),
         stderr: err.join().expect("stderr reader"),
+        cwd: None,
     };
     for secret in SECRETS {
         assert!(
@@ -167,8 +205,11 @@ fn read_all(pipe: Option<impl std::io::Read + Send + 'static>) -> std::thread::J
 }
 
 fn runway(target: Target<'_>, args: &[&str]) -> Run {
-    let child = command(target, args).spawn().expect("start the CLI");
-    finish(child, &args.join(" "))
+    let (mut command, cwd) = command(target, args);
+    let child = command.spawn().expect("start the CLI");
+    let mut run = finish(child, &args.join(" "));
+    run.cwd = Some(cwd);
+    run
 }
 
 /// A simulator for one test: 22 simulated seconds per task take 0.11 s.
@@ -219,12 +260,23 @@ fn generate_without_a_token_uses_the_builtin_simulator_and_succeeds() {
     let id = task_line.trim_start_matches("task:").trim();
     assert_eq!(id.len(), 36, "a UUID: {id:?}");
     assert!(run.stdout.contains("SUCCEEDED"), "{run:#?}");
+    // The video is saved in the current directory, and said so; the signed link is not shown.
+    let saved = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("saved:"))
+        .unwrap_or_else(|| panic!("no saved line: {run:#?}"));
+    assert!(saved.contains(&format!("./{id}.mp4")), "{saved}");
     assert!(
-        run.stdout
-            .lines()
-            .any(|l| l.starts_with("output:") && l.contains("/outputs/") && l.contains(id)),
-        "{run:#?}"
+        saved.contains("1280x720") && saved.contains(" s,"),
+        "{saved}"
     );
+    assert!(run.stdout.contains("play it with:"), "{run:#?}");
+    assert!(!run.stdout.contains("_jwt") && !run.stdout.contains("output:"));
+    let cwd = run.cwd.as_ref().unwrap();
+    assert_eq!(cwd.names(), vec![format!("{id}.mp4")]);
+    let video = std::fs::read(cwd.0.join(format!("{id}.mp4"))).unwrap();
+    assert_eq!(&video[4..8], b"ftyp", "an MP4");
 }
 
 #[test]
@@ -237,13 +289,21 @@ fn generate_json_prints_exactly_one_object() {
     let report = run.json();
     let id = report["task_id"].as_str().expect("task_id");
     assert_eq!(report["status"], "SUCCEEDED");
-    let output = report["output"].as_array().expect("output array");
-    assert_eq!(output.len(), 1, "{report}");
-    assert!(
-        output[0].as_str().unwrap().contains("/outputs/"),
-        "{report}"
-    );
-    assert!(output[0].as_str().unwrap().contains(id), "{report}");
+    // The video was saved: `files` says where, how big, its hash and what the header says; the
+    // signed links are not printed.
+    assert!(report.get("output").is_none(), "{report}");
+    assert!(!run.stdout.contains("_jwt"), "{report}");
+    let files = report["files"].as_array().expect("files array");
+    assert_eq!(files.len(), 1, "{report}");
+    let file = &files[0];
+    assert_eq!(file["path"], format!("./{id}.mp4"));
+    let bytes = std::fs::read(run.cwd.as_ref().unwrap().0.join(format!("{id}.mp4"))).unwrap();
+    assert_eq!(file["bytes"], bytes.len());
+    assert_eq!(file["sha256"], sha256_hex(&bytes));
+    assert_eq!(file["width"], 1280);
+    assert_eq!(file["height"], 720);
+    let duration = file["duration"].as_f64().expect("a duration");
+    assert!((duration - 5.0).abs() <= 0.1, "{report}");
     assert!(report.get("error").is_none(), "{report}");
     assert!(report.get("failure").is_none(), "{report}");
     assert_eq!(run.stderr_lines().len(), 1, "only the notice: {run:#?}");
@@ -474,7 +534,12 @@ fn task_wait_reports_the_video() {
     let report = run.json();
     assert_eq!(report["task_id"], id.as_str());
     assert_eq!(report["status"], "SUCCEEDED");
-    assert!(report["output"][0].as_str().unwrap().contains("/outputs/"));
+    assert!(
+        report["output"][0]
+            .as_str()
+            .unwrap()
+            .contains(&format!("/outputs/{id}/0.mp4"))
+    );
     assert!(run.stderr.is_empty(), "{run:#?}");
 }
 
@@ -500,6 +565,10 @@ fn generate_against_an_external_simulator_waits_for_the_video() {
     assert_eq!(task.prompt_text.as_deref(), Some("a red kite"));
     assert_eq!(task.request["seed"], 7);
     assert!(run.stdout.contains(&task.id), "{run:#?}");
+    assert_eq!(
+        run.cwd.as_ref().unwrap().names(),
+        vec![format!("{}.mp4", task.id)]
+    );
 }
 
 #[test]
@@ -840,12 +909,11 @@ fn ctrl_c_while_waiting_says_how_to_resume() {
         .time_scale(200.0)
         .start_blocking()
         .unwrap();
-    let mut child = command(
+    let (mut command, _cwd) = command(
         Target::External(&sim, TOKEN),
         &["generate", "--poll-interval", "0.05"],
-    )
-    .spawn()
-    .unwrap();
+    );
+    let mut child = command.spawn().unwrap();
     // Read up to the "created task …" line, then interrupt the wait.
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
@@ -877,6 +945,173 @@ fn ctrl_c_while_waiting_says_how_to_resume() {
     );
 }
 
+// --- saving videos --------------------------------------------------------------------------------
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn generate_no_download_prints_the_links_and_saves_nothing() {
+    let run = runway(
+        Target::Builtin,
+        &[
+            "generate",
+            "--no-download",
+            "--json",
+            "--poll-interval",
+            "0.2",
+        ],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    let report = run.json();
+    let id = report["task_id"].as_str().unwrap();
+    let link = report["output"][0].as_str().expect("a link");
+    assert!(
+        link.contains(&format!("/outputs/{id}/0.mp4?_jwt=")),
+        "{link}"
+    );
+    assert!(report.get("files").is_none(), "{report}");
+    assert!(run.cwd.as_ref().unwrap().names().is_empty());
+}
+
+#[test]
+fn generate_out_names_the_file_and_keeps_an_existing_one_unless_overwrite() {
+    let dir = Scratch::new();
+    let target = dir.0.join("clip.mp4");
+    let out = target.to_str().unwrap();
+    let run = runway(
+        Target::Builtin,
+        &["generate", "--out", out, "--json", "--poll-interval", "0.2"],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert_eq!(run.json()["files"][0]["path"], out);
+    let first = std::fs::read(&target).unwrap();
+    assert_eq!(&first[4..8], b"ftyp");
+
+    // Again: the file is there; nothing is replaced, and the error says what to do.
+    let run = runway(
+        Target::Builtin,
+        &["generate", "--out", out, "--poll-interval", "0.2"],
+    );
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    let line = run.error_line_after_notice();
+    assert!(
+        line.contains("already exists") && line.contains("--overwrite"),
+        "{line}"
+    );
+    assert_eq!(std::fs::read(&target).unwrap(), first);
+    assert_eq!(
+        dir.names(),
+        vec!["clip.mp4".to_owned()],
+        "no temporary file left"
+    );
+
+    let run = runway(
+        Target::Builtin,
+        &[
+            "generate",
+            "--out",
+            out,
+            "--overwrite",
+            "--json",
+            "--poll-interval",
+            "0.2",
+        ],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    assert_eq!(
+        run.json()["files"][0]["sha256"],
+        sha256_hex(&std::fs::read(&target).unwrap())
+    );
+}
+
+#[test]
+fn task_download_saves_a_task_created_earlier_without_the_token_at_the_storage_host() {
+    let sim = simulator();
+    let id = create(&sim);
+    let run = runway(
+        Target::External(&sim, TOKEN),
+        &["task", "wait", &id, "--poll-interval", "0.05", "--json"],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    let dir = Scratch::new();
+    let run = runway(
+        Target::External(&sim, TOKEN),
+        &[
+            "task",
+            "download",
+            &id,
+            "--out",
+            dir.0.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    let report = run.json();
+    assert_eq!(report["task_id"], id.as_str());
+    assert_eq!(report["status"], "SUCCEEDED");
+    assert!(report.get("output").is_none() && !run.stdout.contains("_jwt"));
+    let path = dir.0.join(format!("{id}.mp4"));
+    assert_eq!(report["files"][0]["path"], path.to_str().unwrap());
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(report["files"][0]["sha256"], sha256_hex(&bytes));
+    let downloads: Vec<_> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.route == Route::Output)
+        .collect();
+    assert_eq!(downloads.len(), 1);
+    assert!(!downloads[0].carries_api_token(), "{:?}", downloads[0]);
+
+    // Human output: the file, its size, duration and resolution.
+    let run = runway(
+        Target::External(&sim, TOKEN),
+        &[
+            "task",
+            "download",
+            &id,
+            "--out",
+            dir.0.to_str().unwrap(),
+            "--overwrite",
+        ],
+    );
+    assert_eq!(run.code, Some(0), "{run:#?}");
+    let saved = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("saved:"))
+        .unwrap();
+    assert!(saved.contains("kB") || saved.contains("MB"), "{saved}");
+    assert!(
+        saved.contains("5.0 s") && saved.contains("1280x720"),
+        "{saved}"
+    );
+}
+
+#[test]
+fn task_download_of_a_task_that_is_gone_exits_1_naming_it() {
+    let sim = simulator();
+    let run = runway(
+        Target::External(&sim, TOKEN),
+        &["task", "download", UNKNOWN_ID, "--json"],
+    );
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    let report = run.json();
+    assert_eq!(report["task_id"], UNKNOWN_ID);
+    assert!(report["status"].is_null(), "{report}");
+    let error = report["error"].as_str().unwrap();
+    assert!(
+        error.contains(UNKNOWN_ID) && error.contains("gone"),
+        "{error}"
+    );
+    assert!(run.cwd.as_ref().unwrap().names().is_empty());
+}
+
 #[cfg(unix)]
 #[test]
 fn ctrl_c_during_a_cancel_says_it_may_have_been_sent_and_how_to_check() {
@@ -888,9 +1123,8 @@ fn ctrl_c_during_a_cancel_says_it_may_have_been_sent_and_how_to_check() {
         .unwrap();
     let id = create(&sim);
     sim.fault(Route::DeleteTask, Fault::Hang);
-    let child = command(Target::External(&sim, TOKEN), &["task", "cancel", &id])
-        .spawn()
-        .unwrap();
+    let (mut command, _cwd) = command(Target::External(&sim, TOKEN), &["task", "cancel", &id]);
+    let child = command.spawn().unwrap();
     // Interrupt once the DELETE reached the server.
     let deadline = Instant::now() + RUN_LIMIT;
     while sim.count(Route::DeleteTask) == 0 {
@@ -972,12 +1206,14 @@ fn cache_home(name: &str) -> PathBuf {
 }
 
 fn runway_with(sim: &Simulator, cache: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
-    let mut command = command(Target::External(sim, TOKEN), args);
+    let (mut command, cwd) = command(Target::External(sim, TOKEN), args);
     command.env("XDG_CACHE_HOME", cache);
     for (key, value) in env {
         command.env(key, value);
     }
-    finish(command.spawn().expect("start the CLI"), &args.join(" "))
+    let mut run = finish(command.spawn().expect("start the CLI"), &args.join(" "));
+    run.cwd = Some(cwd);
+    run
 }
 
 /// Requests a run sent, as (New Format task calls, Old Format task calls).

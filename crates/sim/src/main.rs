@@ -1,7 +1,7 @@
 //! `lowcodeapi-runwayml-sim`: runs the simulator until Ctrl-C.
 //!
 //! ```text
-//! cargo run -p lowcodeapi-runwayml-sim -- --port 8080 --dialect self-hosted --url-formats old --time-scale 10
+//! cargo run -p lowcodeapi-runwayml-sim --features cli -- --port 8080 --dialect self-hosted --url-formats old --time-scale 10
 //! ```
 
 use std::process::ExitCode;

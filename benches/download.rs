@@ -1,0 +1,331 @@
+//! Figure 7 of BENCHMARKS.md: downloading outputs.
+//!
+//! The simulator runs in a child process (this binary with `--server LEN`), serving every output
+//! as `LEN` bytes of deterministic filler from its storage host (`synthetic_output_len`), so the
+//! memory counted is the client's alone. The parent creates a task through the SDK, then:
+//!
+//! - **throughput**: interleaved rounds of the same file, saved by `Client::download(..).to(file)`
+//!   (streaming, SHA-256, length checks, fsync, rename) and by a raw `reqwest` GET streamed chunk
+//!   by chunk into a `tokio::fs::File` (no checks, no hash, no fsync), and `curl -o` when
+//!   installed. The figure is the SDK's throughput ÷ the raw loop's, per round (median, IQR).
+//!   The same pair with the bytes thrown away (`tokio::io::sink()`) isolates the streaming cost
+//!   from the disk.
+//! - **peak memory**: the heap's peak (counting allocator, live bytes) while the SDK saves one
+//!   500 MB output to a file, minus the live bytes before; the raw loop's for context.
+//!
+//! SHA-256 alone is measured too: on loopback it is about as fast as receiving, so it bounds
+//! the ratio to a loop that does not hash.
+//!
+//! Run with `cargo bench --bench download` (`-- --quick`: 32 MiB and 100 MB files, 2 rounds).
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{CountingAlloc, Summary};
+use lowcodeapi_runwayml::{
+    Client, ImageToVideo, Model, PollSchedule, PromptImage, Ratio, Task, UrlFormat,
+};
+use lowcodeapi_runwayml_sim::{DEFAULT_TOKEN, Simulator};
+use serde_json::json;
+use tokio::io::AsyncWriteExt;
+
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc;
+
+const MIB: u64 = 1024 * 1024;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--server") {
+        let len = args
+            .get(at + 1)
+            .and_then(|n| n.parse().ok())
+            .expect("--server LEN");
+        server(len);
+        return;
+    }
+    common::track_live();
+    let quick = common::quick();
+    let (speed_len, memory_len, rounds) = if quick {
+        (32 * MIB, 100_000_000, 2)
+    } else {
+        (256 * MIB, 500_000_000, 7)
+    };
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-download");
+    std::fs::create_dir_all(&dir).expect("create the scratch directory");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let throughput = runtime.block_on(throughput(speed_len, rounds, &dir));
+    let memory = runtime.block_on(memory(memory_len, &dir));
+    let _ = std::fs::remove_dir_all(&dir);
+    let hash = sha256_mb_per_s();
+    let result = json!({ "throughput": throughput, "memory": memory, "sha256_mb_per_s": hash });
+    println!("{}", serde_json::to_string_pretty(&result).unwrap());
+    common::write_result("download", &result);
+}
+
+/// The simulator in this process, until stdin closes.
+fn server(len: u64) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let sim = Simulator::builder()
+            .synthetic_output_len(len)
+            .time_scale(100.0)
+            .start()
+            .await
+            .expect("simulator");
+        println!("{}", sim.base_url());
+        std::io::stdout().flush().unwrap();
+        tokio::task::spawn_blocking(|| {
+            let mut line = String::new();
+            let _ = std::io::stdin().read_line(&mut line);
+        })
+        .await
+        .unwrap();
+        sim.shutdown().await;
+    });
+}
+
+/// A child simulator serving `len`-byte outputs, and a client for it.
+struct Remote {
+    child: Child,
+    client: Client,
+}
+
+impl Remote {
+    fn start(len: u64) -> Remote {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args(["--server", &len.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the simulator process");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("the simulator's base URL");
+        let client = Client::builder()
+            .api_token(DEFAULT_TOKEN)
+            .base_url(line.trim())
+            .url_format(UrlFormat::New)
+            .build()
+            .expect("client");
+        Remote { child, client }
+    }
+
+    /// A SUCCEEDED task with fresh links.
+    async fn task(&self) -> Task {
+        let created = self
+            .client
+            .image_to_video(
+                ImageToVideo::new(
+                    Model::Gen4Turbo,
+                    PromptImage::url("https://example.com/a.jpg").unwrap(),
+                )
+                .ratio(Ratio::W1280H720),
+            )
+            .await
+            .expect("create");
+        self.client
+            .wait(&created)
+            .schedule(PollSchedule::every(Duration::from_millis(50)))
+            .await
+            .expect("wait")
+    }
+}
+
+impl Drop for Remote {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+/// The baseline: a plain GET, each chunk written as it comes.
+async fn raw_to_file(http: &reqwest::Client, link: &str, path: &Path) -> u64 {
+    let mut response = http.get(link).send().await.expect("GET");
+    assert!(response.status().is_success());
+    let mut file = tokio::fs::File::create(path).await.expect("create");
+    let mut n = 0;
+    while let Some(chunk) = response.chunk().await.expect("chunk") {
+        file.write_all(&chunk).await.expect("write");
+        n += chunk.len() as u64;
+    }
+    file.flush().await.expect("flush");
+    n
+}
+
+async fn raw_to_sink(http: &reqwest::Client, link: &str) -> u64 {
+    let mut response = http.get(link).send().await.expect("GET");
+    let mut sink = tokio::io::sink();
+    let mut n = 0;
+    while let Some(chunk) = response.chunk().await.expect("chunk") {
+        sink.write_all(&chunk).await.expect("write");
+        n += chunk.len() as u64;
+    }
+    n
+}
+
+fn curl_to_file(link: &str, path: &Path) -> Option<u64> {
+    let status = Command::new("curl")
+        .args(["-s", "-f", "-o"])
+        .arg(path)
+        .arg(link)
+        .status()
+        .ok()?;
+    status
+        .success()
+        .then(|| std::fs::metadata(path).map_or(0, |m| m.len()))
+}
+
+/// SHA-256 alone on this machine (the SDK hashes every byte it saves): the median of 5 runs over
+/// 256 MiB.
+fn sha256_mb_per_s() -> f64 {
+    use sha2::Digest as _;
+    let buf = vec![7u8; 64 * 1024];
+    let runs: Vec<f64> = (0..5)
+        .map(|_| {
+            let start = Instant::now();
+            let mut hasher = sha2::Sha256::new();
+            for _ in 0..4096 {
+                hasher.update(&buf);
+            }
+            std::hint::black_box(hasher.finalize());
+            mb_per_s(256 * MIB, start.elapsed())
+        })
+        .collect();
+    Summary::of(&runs).median
+}
+
+fn mb_per_s(len: u64, elapsed: Duration) -> f64 {
+    len as f64 / 1e6 / elapsed.as_secs_f64()
+}
+
+async fn throughput(len: u64, rounds: usize, dir: &Path) -> serde_json::Value {
+    let remote = Remote::start(len);
+    let http = reqwest::Client::builder().no_gzip().build().expect("http");
+    let curl = Command::new("curl").arg("--version").output().is_ok();
+    let (mut file_ratio, mut sink_ratio, mut curl_ratio) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut sdk_speed, mut raw_speed, mut curl_speed) = (Vec::new(), Vec::new(), Vec::new());
+    let sdk_path = dir.join("sdk.mp4");
+    let raw_path = dir.join("raw.mp4");
+    let curl_path = dir.join("curl.mp4");
+    // One warm-up of each, not counted.
+    let task = remote.task().await;
+    let link = task.output[0].clone();
+    let _ = raw_to_file(&http, &link, &raw_path).await;
+    let _ = remote
+        .client
+        .download(&task)
+        .overwrite(true)
+        .to(&sdk_path)
+        .await;
+    for round in 0..rounds {
+        let task = remote.task().await;
+        let link = task.output[0].clone();
+        let sdk = || async {
+            let start = Instant::now();
+            let saved = remote
+                .client
+                .download(&task)
+                .overwrite(true)
+                .to(&sdk_path)
+                .await
+                .expect("SDK download");
+            assert_eq!(saved.files[0].bytes, len);
+            start.elapsed()
+        };
+        let raw = || async {
+            let start = Instant::now();
+            assert_eq!(raw_to_file(&http, &link, &raw_path).await, len);
+            start.elapsed()
+        };
+        // Alternate which goes first.
+        let (t_sdk, t_raw) = if round % 2 == 0 {
+            let a = sdk().await;
+            (a, raw().await)
+        } else {
+            let b = raw().await;
+            (sdk().await, b)
+        };
+        file_ratio.push(t_raw.as_secs_f64() / t_sdk.as_secs_f64());
+        sdk_speed.push(mb_per_s(len, t_sdk));
+        raw_speed.push(mb_per_s(len, t_raw));
+        if curl {
+            let start = Instant::now();
+            if curl_to_file(&link, &curl_path) == Some(len) {
+                let t_curl = start.elapsed();
+                curl_ratio.push(t_curl.as_secs_f64() / t_sdk.as_secs_f64());
+                curl_speed.push(mb_per_s(len, t_curl));
+            }
+        }
+        // Streaming alone: the bytes thrown away.
+        let start = Instant::now();
+        let mut sink = tokio::io::sink();
+        remote
+            .client
+            .download(&task)
+            .to_writer(&mut sink)
+            .await
+            .expect("SDK to a sink");
+        let t_sdk_sink = start.elapsed();
+        let start = Instant::now();
+        assert_eq!(raw_to_sink(&http, &link).await, len);
+        let t_raw_sink = start.elapsed();
+        sink_ratio.push(t_raw_sink.as_secs_f64() / t_sdk_sink.as_secs_f64());
+        for path in [&sdk_path, &raw_path, &curl_path] {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    json!({
+        "bytes": len,
+        "rounds": rounds,
+        "sdk_file_over_raw_reqwest_file": Summary::of(&file_ratio),
+        "sdk_file_over_curl": (!curl_ratio.is_empty()).then(|| Summary::of(&curl_ratio)),
+        "sdk_sink_over_raw_reqwest_sink": Summary::of(&sink_ratio),
+        "mb_per_s": {
+            "sdk_file": Summary::of(&sdk_speed),
+            "raw_reqwest_file": Summary::of(&raw_speed),
+            "curl_file": (!curl_speed.is_empty()).then(|| Summary::of(&curl_speed)),
+        }
+    })
+}
+
+async fn memory(len: u64, dir: &Path) -> serde_json::Value {
+    let remote = Remote::start(len);
+    let http = reqwest::Client::builder().no_gzip().build().expect("http");
+    let path = dir.join("big.mp4");
+    let task = remote.task().await;
+    let base = common::reset_peak();
+    let saved = remote
+        .client
+        .download(&task)
+        .overwrite(true)
+        .to(&path)
+        .await
+        .expect("SDK download");
+    let sdk_peak = common::peak_bytes() - base;
+    assert_eq!(saved.files[0].bytes, len);
+    let _ = std::fs::remove_file(&path);
+    let task = remote.task().await;
+    let base = common::reset_peak();
+    assert_eq!(raw_to_file(&http, &task.output[0], &path).await, len);
+    let raw_peak = common::peak_bytes() - base;
+    let _ = std::fs::remove_file(&path);
+    json!({
+        "bytes": len,
+        "sdk_peak_mib": sdk_peak as f64 / MIB as f64,
+        "raw_reqwest_peak_mib": raw_peak as f64 / MIB as f64,
+    })
+}
