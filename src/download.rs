@@ -580,7 +580,10 @@ fn storage_client() -> Result<reqwest::Client, Error> {
     if let Some(client) = CLIENT.get() {
         return Ok(client.clone());
     }
+    let tls = crate::tls::client_config()
+        .map_err(|e| Error::config(format!("cannot set up TLS (rustls): {e}")))?;
     let client = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
         .user_agent(USER_AGENT)
         .connect_timeout(CONNECT_TIMEOUT)
         .read_timeout(READ_TIMEOUT)

@@ -36,13 +36,15 @@ pub const SDK: &str = "lowcodeapi-runwayml";
 pub const SIM: &str = "lowcodeapi-runwayml-sim";
 /// The `runway` CLI, `crates/cli`.
 pub const CLI: &str = "lowcodeapi-runwayml-cli";
+/// The durable job store, `crates/jobs`.
+pub const JOBS: &str = "lowcodeapi-runwayml-jobs";
 /// Every published crate, in dependency order.
-pub const PUBLISHED: [&str; 3] = [SIM, SDK, CLI];
+pub const PUBLISHED: [&str; 4] = [SIM, SDK, JOBS, CLI];
 
 /// The license files every published crate ships; the copies equal the root's.
 pub const LICENSES: [&str; 2] = ["LICENSE-MIT", "LICENSE-APACHE"];
 /// Directories of the published crates other than the root, relative to it.
-pub const CRATE_DIRS: [&str; 2] = ["crates/sim", "crates/cli"];
+pub const CRATE_DIRS: [&str; 3] = ["crates/sim", "crates/cli", "crates/jobs"];
 
 /// Options of `cargo xtask package-check`.
 #[derive(clap::Args, Debug, Default)]
@@ -83,7 +85,7 @@ const COMMON_FORBIDDEN: &[&str] = &[
     "target/",
 ];
 
-const EXPECTED: [Expected; 3] = [
+const EXPECTED: [Expected; 4] = [
     Expected {
         name: SDK,
         required: &[
@@ -112,15 +114,27 @@ const EXPECTED: [Expected; 3] = [
         forbidden: &[],
     },
     Expected {
-        name: CLI,
+        name: JOBS,
         required: &[
             "Cargo.toml",
-            "src/main.rs",
+            "src/lib.rs",
             "README.md",
             "LICENSE-MIT",
             "LICENSE-APACHE",
         ],
-        forbidden: &["assets/"],
+        forbidden: &[],
+    },
+    Expected {
+        name: CLI,
+        required: &[
+            "Cargo.toml",
+            "src/main.rs",
+            "assets/sample.png",
+            "README.md",
+            "LICENSE-MIT",
+            "LICENSE-APACHE",
+        ],
+        forbidden: &[],
     },
 ];
 
@@ -181,7 +195,7 @@ pub fn run(root: &Path, args: &PackageArgs) -> Result<ExitCode> {
             .len();
         // The simulator and the CLI become members of the scratch workspace (to build their
         // binaries); the SDK stays outside it, patched in like any dependency.
-        let into = if expected.name == SDK {
+        let into = if expected.name == SDK || expected.name == JOBS {
             &packages
         } else {
             &workspace
@@ -201,6 +215,7 @@ pub fn run(root: &Path, args: &PackageArgs) -> Result<ExitCode> {
     let (sdk_version, sdk_dir, _) = &unpacked[SDK];
     let (sim_version, sim_dir, _) = &unpacked[SIM];
     let (_, cli_dir, _) = &unpacked[CLI];
+    let (_, jobs_dir, _) = &unpacked[JOBS];
     write_consumer(
         &workspace,
         ConsumerDeps {
@@ -209,6 +224,7 @@ pub fn run(root: &Path, args: &PackageArgs) -> Result<ExitCode> {
             sim_version,
             sim_dir,
             cli_dir,
+            jobs_dir,
         },
     )?;
     fs::copy(root.join("Cargo.lock"), workspace.join("Cargo.lock"))
@@ -491,6 +507,7 @@ struct ConsumerDeps<'a> {
     sim_version: &'a str,
     sim_dir: &'a Path,
     cli_dir: &'a Path,
+    jobs_dir: &'a Path,
 }
 
 /// The scratch workspace: the consumer project and the unpacked simulator and CLI as members,
@@ -513,10 +530,12 @@ resolver = "3"
 [patch.crates-io]
 {SDK} = {{ path = {sdk} }}
 {SIM} = {{ path = {sim_member} }}
+{JOBS} = {{ path = {jobs} }}
 "#,
             sim_member = member(deps.sim_dir)?,
             cli_member = member(deps.cli_dir)?,
             sdk = toml_string(deps.sdk_dir),
+            jobs = toml_string(deps.jobs_dir),
         ),
     )?;
     let consumer = workspace.join("package-consumer");

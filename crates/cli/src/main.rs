@@ -11,6 +11,7 @@
 //! runway task wait ID [--timeout SECS] [--poll-interval SECS] [--json]
 //! runway task download ID [--out PATH] [--overwrite] [--json]
 //! runway task cancel ID [--json]
+//! runway batch REQUESTS.jsonl [--out DIR] [--db URL] [--workers N] [--max-in-flight N] [--json]
 //! (every command also takes --url-format auto|new|old)
 //! ```
 //!
@@ -121,6 +122,7 @@ use lowcodeapi_runwayml::{
 use lowcodeapi_runwayml_sim::{DEFAULT_TOKEN, Simulator};
 use serde::Serialize;
 
+mod batch;
 mod format_cache;
 
 use format_cache::FormatChoice;
@@ -151,6 +153,9 @@ enum Command {
     /// Look up, wait for or cancel a task by id.
     #[command(subcommand)]
     Task(TaskCommand),
+    /// Generate many videos from a JSON Lines file, durably: Ctrl-C, then the same command again,
+    /// continues without creating anything twice.
+    Batch(batch::BatchArgs),
 }
 
 #[derive(Args, Debug)]
@@ -254,6 +259,7 @@ impl Command {
     fn common(&self) -> &CommonArgs {
         match self {
             Command::Generate(args) => &args.common,
+            Command::Batch(args) => &args.common,
             Command::Task(
                 TaskCommand::Get { common, .. }
                 | TaskCommand::Wait { common, .. }
@@ -281,6 +287,7 @@ async fn main() -> ExitCode {
     let json = cli.command.common().json;
     let ending = match cli.command {
         Command::Generate(args) => generate(args).await,
+        Command::Batch(args) => return batch::run(args).await,
         Command::Task(TaskCommand::Get { id, common }) => get(&id, &common).await,
         Command::Task(TaskCommand::Wait { id, wait, common }) => {
             wait_command(&id, &wait, &common).await
