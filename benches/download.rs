@@ -13,10 +13,13 @@
 //! - **peak memory**: the heap's peak (counting allocator, live bytes) while the SDK saves one
 //!   500 MB output to a file, minus the live bytes before; the raw loop's for context.
 //!
-//! SHA-256 alone is measured too: on loopback it is about as fast as receiving, so it bounds
-//! the ratio to a loop that does not hash.
+//! Context, same run: SHA-256 alone (by the wall clock and by CPU time; on loopback receiving is
+//! faster than hashing, so it bounds the ratio to a loop that does not hash), the SDK into a
+//! plain file through `to_writer` (no fsync, no rename), and `curl -o` followed by `sha256sum`
+//! (the same job by hand: the file and its hash).
 //!
-//! Run with `cargo bench --bench download` (`-- --quick`: 32 MiB and 100 MB files, 2 rounds).
+//! Run with `cargo bench --bench download` (`-- --quick`: 32 MiB and 100 MB files, 2 rounds;
+//! `-- --hash-only`: SHA-256 alone).
 
 mod common;
 
@@ -48,6 +51,12 @@ fn main() {
         server(len);
         return;
     }
+    if args.iter().any(|a| a == "--hash-only") {
+        let (wall, cpu) = sha256_mb_per_s();
+        let cpu = cpu.map_or_else(|| "?".to_owned(), |c| format!("{c:.0}"));
+        println!("sha256: {wall:.0} MB/s (wall clock), {cpu} MB/s (CPU time)");
+        return;
+    }
     common::track_live();
     let quick = common::quick();
     let (speed_len, memory_len, rounds) = if quick {
@@ -65,8 +74,13 @@ fn main() {
     let throughput = runtime.block_on(throughput(speed_len, rounds, &dir));
     let memory = runtime.block_on(memory(memory_len, &dir));
     let _ = std::fs::remove_dir_all(&dir);
-    let hash = sha256_mb_per_s();
-    let result = json!({ "throughput": throughput, "memory": memory, "sha256_mb_per_s": hash });
+    let (hash, hash_cpu) = sha256_mb_per_s();
+    let result = json!({
+        "throughput": throughput,
+        "memory": memory,
+        "sha256_mb_per_s": hash,
+        "sha256_mb_per_cpu_s": hash_cpu,
+    });
     println!("{}", serde_json::to_string_pretty(&result).unwrap());
     common::write_result("download", &result);
 }
@@ -189,23 +203,42 @@ fn curl_to_file(link: &str, path: &Path) -> Option<u64> {
         .then(|| std::fs::metadata(path).map_or(0, |m| m.len()))
 }
 
-/// SHA-256 alone on this machine (the SDK hashes every byte it saves): the median of 5 runs over
-/// 256 MiB.
-fn sha256_mb_per_s() -> f64 {
+/// SHA-256 alone on this machine (the SDK hashes every byte it saves), 5 runs over 256 MiB:
+/// the median by the wall clock (what a loaded machine leaves), and by this thread's CPU time
+/// (what the code costs; Linux only, else `None`).
+fn sha256_mb_per_s() -> (f64, Option<f64>) {
     use sha2::Digest as _;
     let buf = vec![7u8; 64 * 1024];
-    let runs: Vec<f64> = (0..5)
-        .map(|_| {
-            let start = Instant::now();
-            let mut hasher = sha2::Sha256::new();
-            for _ in 0..4096 {
-                hasher.update(&buf);
-            }
-            std::hint::black_box(hasher.finalize());
-            mb_per_s(256 * MIB, start.elapsed())
-        })
-        .collect();
-    Summary::of(&runs).median
+    let (mut wall, mut cpu) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        let (start, cpu_start) = (Instant::now(), thread_cpu_ns());
+        let mut hasher = sha2::Sha256::new();
+        for _ in 0..4096 {
+            hasher.update(&buf);
+        }
+        std::hint::black_box(hasher.finalize());
+        wall.push(mb_per_s(256 * MIB, start.elapsed()));
+        if let (Some(a), Some(b)) = (cpu_start, thread_cpu_ns()) {
+            cpu.push(mb_per_s(
+                256 * MIB,
+                Duration::from_nanos(b.saturating_sub(a).max(1)),
+            ));
+        }
+    }
+    (
+        Summary::of(&wall).median,
+        (!cpu.is_empty()).then(|| Summary::of(&cpu).median),
+    )
+}
+
+/// This thread's CPU time so far, in nanoseconds (Linux's schedstat).
+fn thread_cpu_ns() -> Option<u64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 fn mb_per_s(len: u64, elapsed: Duration) -> f64 {
@@ -218,6 +251,9 @@ async fn throughput(len: u64, rounds: usize, dir: &Path) -> serde_json::Value {
     let curl = Command::new("curl").arg("--version").output().is_ok();
     let (mut file_ratio, mut sink_ratio, mut curl_ratio) = (Vec::new(), Vec::new(), Vec::new());
     let (mut sdk_speed, mut raw_speed, mut curl_speed) = (Vec::new(), Vec::new(), Vec::new());
+    let mut curl_sum_ratio = Vec::new();
+    let (mut sdk_sink_speed, mut raw_sink_speed, mut sdk_nosync_speed) =
+        (Vec::new(), Vec::new(), Vec::new());
     let sdk_path = dir.join("sdk.mp4");
     let raw_path = dir.join("raw.mp4");
     let curl_path = dir.join("curl.mp4");
@@ -268,6 +304,16 @@ async fn throughput(len: u64, rounds: usize, dir: &Path) -> serde_json::Value {
                 let t_curl = start.elapsed();
                 curl_ratio.push(t_curl.as_secs_f64() / t_sdk.as_secs_f64());
                 curl_speed.push(mb_per_s(len, t_curl));
+                // The same job by hand: the file and its SHA-256.
+                let ok = Command::new("sha256sum")
+                    .arg(&curl_path)
+                    .stdout(Stdio::null())
+                    .status()
+                    .is_ok_and(|s| s.success());
+                if ok {
+                    let t_both = start.elapsed();
+                    curl_sum_ratio.push(t_both.as_secs_f64() / t_sdk.as_secs_f64());
+                }
             }
         }
         // Streaming alone: the bytes thrown away.
@@ -284,6 +330,20 @@ async fn throughput(len: u64, rounds: usize, dir: &Path) -> serde_json::Value {
         assert_eq!(raw_to_sink(&http, &link).await, len);
         let t_raw_sink = start.elapsed();
         sink_ratio.push(t_raw_sink.as_secs_f64() / t_sdk_sink.as_secs_f64());
+        sdk_sink_speed.push(mb_per_s(len, t_sdk_sink));
+        raw_sink_speed.push(mb_per_s(len, t_raw_sink));
+        // The SDK into a plain file through `to_writer`: no fsync, no rename (what the durable
+        // commit costs on this disk).
+        let start = Instant::now();
+        let mut file = tokio::fs::File::create(&raw_path).await.expect("create");
+        remote
+            .client
+            .download(&task)
+            .to_writer(&mut file)
+            .await
+            .expect("SDK to a writer");
+        drop(file);
+        sdk_nosync_speed.push(mb_per_s(len, start.elapsed()));
         for path in [&sdk_path, &raw_path, &curl_path] {
             let _ = std::fs::remove_file(path);
         }
@@ -293,11 +353,16 @@ async fn throughput(len: u64, rounds: usize, dir: &Path) -> serde_json::Value {
         "rounds": rounds,
         "sdk_file_over_raw_reqwest_file": Summary::of(&file_ratio),
         "sdk_file_over_curl": (!curl_ratio.is_empty()).then(|| Summary::of(&curl_ratio)),
+        "sdk_file_over_curl_then_sha256sum":
+            (!curl_sum_ratio.is_empty()).then(|| Summary::of(&curl_sum_ratio)),
         "sdk_sink_over_raw_reqwest_sink": Summary::of(&sink_ratio),
         "mb_per_s": {
             "sdk_file": Summary::of(&sdk_speed),
             "raw_reqwest_file": Summary::of(&raw_speed),
             "curl_file": (!curl_speed.is_empty()).then(|| Summary::of(&curl_speed)),
+            "sdk_writer_file_no_fsync": Summary::of(&sdk_nosync_speed),
+            "sdk_sink": Summary::of(&sdk_sink_speed),
+            "raw_reqwest_sink": Summary::of(&raw_sink_speed),
         }
     })
 }

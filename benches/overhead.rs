@@ -334,14 +334,10 @@ async fn per_call_overhead(quick: bool, local: bool) -> serde_json::Value {
 
 /// The SDK functions whose inclusive instruction counts explain the difference to the baseline:
 /// (label, a substring of the symbol callgrind reports).
-const BREAKDOWN: [(&str, &str); 8] = [
+const BREAKDOWN: [(&str, &str); 9] = [
     (
-        "normalize: envelope + handing a buffered Response back",
+        "normalize: handing a buffered Response back (the hosted envelope left in place)",
         "lowcodeapi_runwayml::transport::Transport::normalize",
-    ),
-    (
-        "  of which envelope::unwrap_success (the payload found, checked to be JSON)",
-        "lowcodeapi_runwayml::envelope::unwrap_success",
     ),
     (
         "  of which reqwest's From<http::Response>",
@@ -356,8 +352,16 @@ const BREAKDOWN: [(&str, &str); 8] = [
         "ClientHooks<lowcodeapi_runwayml::transport::Transport> for lowcodeapi_runwayml::generated::Client>::pre::{{closure}}",
     ),
     (
-        "ResponseValue::from_response: body again + typed decode",
-        "ResponseValue<T>::from_response::{{closure}}",
+        "decode_response (in place of ResponseValue::from_response): envelope + typed decode",
+        "lowcodeapi_runwayml::transport::decode_response::{{closure}}",
+    ),
+    (
+        "  of which envelope::decode_hosted (payload found and decoded in one pass)",
+        "lowcodeapi_runwayml::envelope::decode_hosted",
+    ),
+    (
+        "  of which envelope::unwrap_success (only when the one pass does not apply)",
+        "lowcodeapi_runwayml::envelope::unwrap_success",
     ),
     (
         "encode_path (generated URL)",

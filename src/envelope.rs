@@ -116,6 +116,21 @@ fn hosted_only(body: &Bytes) -> Option<Success> {
     (after == b"}").then(|| payload(body, Dialect::Hosted, inner))
 }
 
+/// A typed payload read straight out of the hosted envelope `{"data":…}` (nothing else), in one
+/// pass: `Some` exactly when [`unwrap_success`] would find that payload (not an empty one) and it
+/// decodes as `T`. Anything else is `None`, for the general path to decide.
+pub(crate) fn decode_hosted<T: serde::de::DeserializeOwned>(body: &[u8]) -> Option<T> {
+    let rest = body.strip_prefix(b"{\"data\":")?;
+    let mut values = serde_json::Deserializer::from_slice(rest).into_iter::<T>();
+    let value = values.next()?.ok()?;
+    let end = values.byte_offset();
+    let raw = rest.get(..end)?.trim_ascii();
+    if matches!(raw, b"\"\"" | b"null" | b"{}") {
+        return None;
+    }
+    (rest.get(end..)?.trim_ascii() == b"}").then_some(value)
+}
+
 /// True when the body carries a provider answer: the route exists, whatever the status.
 fn is_provider_payload(body: &Value) -> bool {
     body.get("provider").is_some()
@@ -335,6 +350,37 @@ mod tests {
 
     fn success(body: &str) -> Success {
         unwrap_success(&Bytes::copy_from_slice(body.as_bytes()))
+    }
+
+    #[test]
+    fn the_one_pass_hosted_read_takes_only_what_unwrapping_would_give() {
+        for (body, fast) in [
+            (r#"{"data":{"id":"t1","status":"PENDING"}}"#, true),
+            (r#"{"data": [1, 2] }  "#, true),
+            (r#"{"data":1 }"#, true),
+            (r#"{"data":"text"}"#, true),
+            // Envelopes around nothing: the general path makes them empty answers.
+            (r#"{"data":null}"#, false),
+            (r#"{"data":{}}"#, false),
+            (r#"{"data":"" }"#, false),
+            // Not the hosted envelope alone: the general path decides.
+            (r#"{"data":{"a":1},"id":"t1","status":"PENDING"}"#, false),
+            (r#"{"data":{"a":1},"x":{}}"#, false),
+            (r#"{"data":{"a":1}}}"#, false),
+            (r#"{"data":{"a":1}"#, false),
+            (r#"{"data":tru}"#, false),
+            (r#"{"data":1x}"#, false),
+            (r#"{ "data":{"a":1}}"#, false),
+        ] {
+            let one_pass = decode_hosted::<Value>(body.as_bytes());
+            assert_eq!(one_pass.is_some(), fast, "{body}");
+            if let Some(value) = one_pass {
+                let Success::Payload(Some(Dialect::Hosted), payload) = success(body) else {
+                    panic!("{body}: unwrapping finds no hosted payload");
+                };
+                assert_eq!(serde_json::from_slice::<Value>(&payload).unwrap(), value);
+            }
+        }
     }
 
     #[test]

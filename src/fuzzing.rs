@@ -32,6 +32,35 @@ pub fn unwrap_success_body(body: &[u8]) -> Unwrapped {
     }
 }
 
+/// Whether the one-pass read of a hosted 200 answer (payload found and decoded together, as
+/// `get_task` reads `{"data": …}`) agrees with unwrapping the body first and decoding the payload
+/// after: whenever the one pass gives a value (as JSON, and as a wire task), the two-step read
+/// gives the same one. When it gives none, the two-step read decides, so that cannot disagree.
+pub fn hosted_one_pass_agrees(body: &[u8]) -> bool {
+    let two_step = |as_task: bool| -> Option<serde_json::Value> {
+        match envelope::unwrap_success(&Bytes::copy_from_slice(body)) {
+            Success::Payload(Some(Dialect::Hosted), payload) if as_task => {
+                serde_json::from_slice::<wire::Task>(&payload)
+                    .ok()
+                    .and_then(|task| serde_json::to_value(task).ok())
+            }
+            Success::Payload(Some(Dialect::Hosted), payload) => {
+                serde_json::from_slice(&payload).ok()
+            }
+            _ => None,
+        }
+    };
+    let value_agrees = match envelope::decode_hosted::<serde_json::Value>(body) {
+        Some(value) => two_step(false) == Some(value),
+        None => true,
+    };
+    let task_agrees = match envelope::decode_hosted::<wire::Task>(body) {
+        Some(task) => two_step(true) == serde_json::to_value(task).ok(),
+        None => true,
+    };
+    value_agrees && task_agrees
+}
+
 /// Decodes an error answer, as every non-2xx answer is read; `retry_after_header` is the
 /// `Retry-After` header's value, when there is one.
 pub fn decode_error_body(
@@ -77,6 +106,9 @@ pub fn parse_created_json(payload: &[u8]) -> Result<CreatedTask, serde_json::Err
 
 /// A whole 2xx task answer: envelope, then task, as `Client::get_task` reads it.
 pub fn decode_task_response(body: &[u8]) -> Result<Task, serde_json::Error> {
+    if let Some(task) = envelope::decode_hosted::<wire::Task>(body) {
+        return Ok(Task::from_wire(task));
+    }
     match unwrap_success_body(body) {
         Unwrapped::Payload(_, payload) => parse_task_json(&payload),
         Unwrapped::Empty(_) | Unwrapped::Bare => parse_task_json(body),

@@ -5,6 +5,8 @@
 //!   redirects (same origin only, never for a create, at most [`MAX_REDIRECTS`]), a bound on every
 //!   response body (decoded), tracing with the token redacted, and envelope unwrapping, so the
 //!   generated code decodes Runway's payload whichever LowCodeAPI dialect answered.
+//! - [`decode_response`]: what the generated code decodes JSON answers with (`build.rs` puts it
+//!   in place of progenitor's `ResponseValue::from_response`), once, from the buffer `exec` read.
 //!
 //! Because these hooks sit under the generated client, the escape hatch
 //! ([`crate::Client::raw`]) gets all of this too.
@@ -171,7 +173,7 @@ impl Transport {
             method = %request.method(),
             path = request.url().path(),
         );
-        async move {
+        let attempts = async move {
             let mut retry = 0u32;
             let mut hops = 0u32;
             loop {
@@ -237,7 +239,7 @@ impl Transport {
                             "answered"
                         );
                         if !(retry < max_retries && self.retryable_status(status, create)) {
-                            return Ok(self.normalize(response, body));
+                            return Ok(self.normalize(response, body, info));
                         }
                         match envelope::retry_after(response.headers(), &body) {
                             Some(wait) if wait > policy.get_max_retry_after() => {
@@ -245,7 +247,7 @@ impl Transport {
                                     retry_after_s = wait.as_secs(),
                                     "Retry-After beyond the cap: not retrying"
                                 );
-                                return Ok(self.normalize(response, body));
+                                return Ok(self.normalize(response, body, info));
                             }
                             Some(wait) => wait,
                             None => policy.backoff(retry),
@@ -296,9 +298,13 @@ impl Transport {
                 tokio::time::sleep(pause).await;
                 retry += 1;
             }
+        };
+        // Without a subscriber that wants the span, polling through it would only cost.
+        if span.is_disabled() {
+            attempts.await
+        } else {
+            attempts.instrument(span).await
         }
-        .instrument(span)
-        .await
     }
 
     fn log_retry(&self, retry: u32, why: &str) {
@@ -387,22 +393,23 @@ impl Transport {
     }
 
     /// Hands an answer to the generated code, with its success body taken out of its envelope.
-    fn normalize(&self, response: Response, mut body: Bytes) -> Response {
+    ///
+    /// A 200 answer to an operation that decodes JSON at 200 and nothing else is handed back as
+    /// it came, marked [`Deferred`]: [`decode_response`] unwraps it, in the same pass as the
+    /// typed decode, with the same outcome.
+    fn normalize(&self, response: Response, mut body: Bytes, info: &OperationInfo) -> Response {
         let mut status = response.status();
         let version = response.version();
         let mut headers = {
             let mut response = response;
             std::mem::take(response.headers_mut())
         };
-        if status.is_success() {
+        let deferred = status == StatusCode::OK && generated::json_only_at_200(info.operation_id);
+        if status.is_success() && !deferred {
             match envelope::unwrap_success(&body) {
                 Success::Payload(_, payload) => {
                     body = payload;
-                    strip_length(&mut headers);
-                    let json = http::HeaderValue::from_static("application/json");
-                    if headers.get(http::header::CONTENT_TYPE) != Some(&json) {
-                        headers.insert(http::header::CONTENT_TYPE, json);
-                    }
+                    payload_headers(&mut headers);
                 }
                 Success::Empty(_) => {
                     status = StatusCode::NO_CONTENT;
@@ -419,11 +426,25 @@ impl Transport {
         if let Some(slot) = builder.headers_mut() {
             *slot = headers;
         }
+        if deferred && let Some(extensions) = builder.extensions_mut() {
+            // The body itself (a shared reference to the same buffer), so that
+            // `decode_response` need not read it back out of the response.
+            extensions.insert(Deferred(body.clone()));
+        }
         Response::from(
             builder
                 .body(body)
                 .expect("status and headers came from a valid response"),
         )
+    }
+}
+
+/// The headers of a payload taken out of its envelope: its own length, JSON.
+fn payload_headers(headers: &mut http::HeaderMap) {
+    strip_length(headers);
+    let json = http::HeaderValue::from_static("application/json");
+    if headers.get(http::header::CONTENT_TYPE) != Some(&json) {
+        headers.insert(http::header::CONTENT_TYPE, json);
     }
 }
 
@@ -634,6 +655,100 @@ async fn read_capped(response: &mut Response, limit: usize) -> Result<Bytes, Rea
             body
         }
     };
+    Ok(Bytes::from(body))
+}
+
+/// Decodes a JSON answer for the generated code, in place of progenitor's
+/// `ResponseValue::from_response` (`build.rs` rewrites every call): the same status, headers,
+/// typed value and errors, but the headers are moved rather than copied, and the body the `exec`
+/// hook has already read is taken as it is instead of being collected again. A 200 answer the
+/// hook marked [`Deferred`] still has its envelope: the hosted payload is found and decoded in
+/// one pass, anything else is unwrapped as the hook would have done it.
+pub(crate) async fn decode_response<T, E>(
+    mut response: Response,
+) -> Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>
+where
+    T: serde::de::DeserializeOwned,
+{
+    let status = response.status();
+    let mut headers = std::mem::take(response.headers_mut());
+    let Some(Deferred(body)) = response.extensions_mut().remove::<Deferred>() else {
+        let body = buffered_body(&mut response)
+            .await
+            .map_err(progenitor_client::Error::ResponseBodyError)?;
+        return decode(body, status, headers);
+    };
+    // The hook left the envelope in place (see `Transport::normalize`): the same outcome as if
+    // it had unwrapped it, the usual hosted answer decoded in one pass.
+    if let Some(inner) = envelope::decode_hosted::<T>(&body) {
+        payload_headers(&mut headers);
+        return Ok(progenitor_client::ResponseValue::new(
+            inner, status, headers,
+        ));
+    }
+    match envelope::unwrap_success(&body) {
+        Success::Payload(_, payload) => {
+            payload_headers(&mut headers);
+            decode(payload, status, headers)
+        }
+        Success::Empty(_) => {
+            // Unwrapped by the hook, this would have been a 204, which these operations do not
+            // expect.
+            strip_length(&mut headers);
+            let mut builder = http::Response::builder()
+                .status(StatusCode::NO_CONTENT)
+                .version(response.version())
+                .url(response.url().clone());
+            if let Some(slot) = builder.headers_mut() {
+                *slot = headers;
+            }
+            let empty = builder
+                .body(Bytes::new())
+                .expect("status and headers came from a valid response");
+            Err(progenitor_client::Error::UnexpectedResponse(
+                Response::from(empty),
+            ))
+        }
+        Success::Bare => decode(body, status, headers),
+    }
+}
+
+// progenitor's error type, as the generated code returns it.
+#[allow(clippy::result_large_err)]
+fn decode<T: serde::de::DeserializeOwned, E>(
+    body: Bytes,
+    status: StatusCode,
+    headers: http::HeaderMap,
+) -> Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>> {
+    match serde_json::from_slice(&body) {
+        Ok(inner) => Ok(progenitor_client::ResponseValue::new(
+            inner, status, headers,
+        )),
+        Err(error) => Err(progenitor_client::Error::InvalidResponsePayload(
+            body, error,
+        )),
+    }
+}
+
+/// Marks a 200 answer whose envelope the hook left for [`decode_response`]: its whole body.
+#[derive(Clone)]
+struct Deferred(Bytes);
+
+/// The whole body: the buffer itself when it comes in one piece (as the `exec` hook hands it
+/// back), else the pieces joined.
+async fn buffered_body(response: &mut Response) -> reqwest::Result<Bytes> {
+    let Some(first) = response.chunk().await? else {
+        return Ok(Bytes::new());
+    };
+    let Some(second) = response.chunk().await? else {
+        return Ok(first);
+    };
+    let mut body = Vec::with_capacity(first.len() + second.len());
+    body.extend_from_slice(&first);
+    body.extend_from_slice(&second);
+    while let Some(chunk) = response.chunk().await? {
+        body.extend_from_slice(&chunk);
+    }
     Ok(Bytes::from(body))
 }
 

@@ -377,3 +377,85 @@ async fn gzip_encoded_bodies_are_unwrapped_in_every_dialect() {
         assert_eq!(mock.calls_async().await, 1);
     }
 }
+
+/// A hosted 200 answer is read in one pass (payload found and decoded together); answers that
+/// only look like it are read the general way, with the same outcome as unwrapping first.
+#[tokio::test]
+async fn raw_get_task_reads_every_hosted_looking_answer_as_unwrapping_would() {
+    let server = MockServer::start_async().await;
+    let client = client(&server, UrlFormat::New);
+    let task = task_json(TASK, "RUNNING");
+    let mut bare_with_data = task.clone();
+    bare_with_data["data"] = json!(1);
+    let cases = [
+        ("hosted", json!({"data": task}).to_string()),
+        ("hosted, spaced", format!("{{\"data\":  {task} }}\n")),
+        (
+            "hosted with another key",
+            json!({"data": task, "note": 1}).to_string(),
+        ),
+        ("bare, with a data field", bare_with_data.to_string()),
+    ];
+    for (case, body) in cases {
+        let mock = server
+            .mock_async(|when, then| {
+                Route::GetNew.when(when);
+                raw(then, 200, "application/json; charset=utf-8", &body);
+            })
+            .await;
+        let answer = client
+            .raw()
+            .get_task(TASK)
+            .await
+            .unwrap_or_else(|e| panic!("{case}: {e}"));
+        let unwrapped = case.starts_with("hosted");
+        assert_eq!(
+            answer.headers().get("content-type").unwrap(),
+            if unwrapped {
+                "application/json"
+            } else {
+                "application/json; charset=utf-8"
+            },
+            "{case}"
+        );
+        assert_eq!(
+            answer.headers().contains_key("content-length"),
+            !unwrapped,
+            "{case}"
+        );
+        let task = answer.into_inner();
+        assert_eq!(task.id, TASK, "{case}");
+        assert_eq!(task.status, "RUNNING", "{case}");
+        mock.delete_async().await;
+    }
+
+    // An envelope around nothing is an empty answer, which get_task does not expect.
+    let mock = server
+        .mock_async(|when, then| {
+            Route::GetNew.when(when);
+            json(then, 200, &json!({"data": null}));
+        })
+        .await;
+    match client.raw().get_task(TASK).await {
+        Err(progenitor_client::Error::UnexpectedResponse(response)) => {
+            assert_eq!(response.status().as_u16(), 204);
+            assert!(!response.headers().contains_key("content-length"));
+        }
+        other => panic!("{{\"data\": null}}: {other:?}"),
+    }
+    mock.delete_async().await;
+
+    // A payload that is not a task: the error carries the payload, out of its envelope.
+    server
+        .mock_async(|when, then| {
+            Route::GetNew.when(when);
+            json(then, 200, &json!({"data": {"id": 5}}));
+        })
+        .await;
+    match client.raw().get_task(TASK).await {
+        Err(progenitor_client::Error::InvalidResponsePayload(payload, _)) => {
+            assert_eq!(&payload[..], br#"{"id":5}"#);
+        }
+        other => panic!("a payload that is not a task: {other:?}"),
+    }
+}

@@ -240,6 +240,15 @@ proptest! {
     }
 
     #[test]
+    fn the_one_pass_hosted_read_agrees_with_unwrapping_then_decoding(body in body()) {
+        prop_assert!(fuzzing::hosted_one_pass_agrees(&body));
+        let mut hosted = b"{\"data\":".to_vec();
+        hosted.extend_from_slice(&body);
+        hosted.push(b'}');
+        prop_assert!(fuzzing::hosted_one_pass_agrees(&hosted));
+    }
+
+    #[test]
     fn success_envelopes_of_both_dialects_give_back_their_payload(
         payload in json_value(),
         extra in proptest::collection::vec((key(), json_value()), 0..3),
