@@ -396,7 +396,11 @@ async fn several_outputs_get_numbered_names_and_a_writer_needs_a_choice() {
 #[tokio::test]
 async fn the_storage_host_never_sees_the_api_token_and_links_never_show() {
     let capture = Capture::default();
-    let _guard = tracing::subscriber::set_default(capture.subscriber());
+    // Process-wide, not scoped: tracing caches each callsite's interest, and a scoped subscriber
+    // can miss an event whose callsite another test of this binary registered at the same
+    // moment. Every test's logs land here then, and none may show a link's query either.
+    tracing::subscriber::set_global_default(capture.subscriber())
+        .expect("the only global subscriber of this test binary");
     let storage = Storage::start(LEN).await;
     storage.refuse("OLDSIGNATURE");
     storage.plan([Serve::DropAfter(10_000), Serve::Status(503)]);
