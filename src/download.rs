@@ -47,11 +47,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use sha2::{Digest as _, Sha256};
+use bytes::Bytes;
 use tokio::io::{AsyncWrite, AsyncWriteExt as _};
 
 use crate::client::Client;
 use crate::error::Error;
+use crate::pipeline::{FileWriter, HashPipe};
 use crate::redact::link;
 use crate::retry::RetryPolicy;
 use crate::task::{CreatedTask, Task, TaskId, TaskStatus};
@@ -62,8 +63,6 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest silence between two reads of a body before the attempt is abandoned (and
 /// resumed). There is no limit on the whole download: a large video on a slow line takes time.
 const READ_TIMEOUT: Duration = Duration::from_secs(30);
-/// The most bytes a file write holds in memory at once.
-const FILE_BUFFER: usize = 256 * 1024;
 /// A link that expires within this margin is refreshed before it is used.
 const EXPIRY_MARGIN: u64 = 5;
 /// The part size of object-store uploads (S3's minimum part size).
@@ -471,7 +470,14 @@ impl<'a> Download<'a> {
         let mut files = Vec::new();
         for (index, target) in plans {
             let mut sink = FileSink::create(&target, &id, index).await?;
-            let fetched = run.fetch(index, &mut sink).await?;
+            let fetched = match run.fetch(index, &mut sink).await {
+                Ok(fetched) => fetched,
+                Err(error) => {
+                    // Gone before this returns: no temporary file outlives a failed download.
+                    sink.abort().await;
+                    return Err(error);
+                }
+            };
             sink.commit(run.overwrite, &id, index).await?;
             files.push(fetched.saved(index, Location::Path(target)));
         }
@@ -751,7 +757,7 @@ impl<'a> Run<'a> {
     /// Fetches output `index` into `sink`, retrying, resuming and refreshing links as needed.
     async fn fetch(&mut self, index: usize, sink: &mut dyn Sink) -> Result<Fetched, Error> {
         let mut state = State {
-            hasher: Sha256::new(),
+            hasher: HashPipe::new(),
             written: 0,
             total: None,
             content_type: None,
@@ -770,9 +776,14 @@ impl<'a> Run<'a> {
             let outcome = self.attempt(index, &url, sink, &mut state).await?;
             let Some(outcome) = outcome else {
                 self.report(index, state.written, state.total);
+                let digest = state
+                    .hasher
+                    .finish()
+                    .await
+                    .map_err(|e| io_error(&self.id, index, &e))?;
                 return Ok(Fetched {
                     bytes: state.written,
-                    sha256: hex(&state.hasher.finalize()),
+                    sha256: hex(&digest),
                     content_type: state.content_type,
                 });
             };
@@ -939,7 +950,7 @@ impl<'a> Run<'a> {
                 if sink.restart().await.map_err(|e| io_error(id, index, &e))? {
                     tracing::debug!(task = %id, output = index, "the storage host ignored the range; starting over");
                     state.written = 0;
-                    state.hasher = Sha256::new();
+                    state.hasher.reset().await;
                 } else {
                     skip = state.written;
                 }
@@ -954,10 +965,10 @@ impl<'a> Run<'a> {
                 Ok(None) => break,
                 Err(e) => return Ok(Some(Attempt::Retry(describe(&e), None))),
             };
-            let mut bytes = &chunk[..];
+            let mut bytes = chunk;
             if skip > 0 {
                 let n = skip.min(bytes.len() as u64) as usize;
-                bytes = &bytes[n..];
+                bytes = bytes.slice(n..);
                 skip -= n as u64;
             }
             if bytes.is_empty() {
@@ -977,11 +988,12 @@ impl<'a> Run<'a> {
                 .link(url)
                 .into_error());
             }
+            let len = bytes.len() as u64;
+            state.hasher.update(bytes.clone()).await;
             sink.write(bytes)
                 .await
                 .map_err(|e| io_error(id, index, &e))?;
-            state.hasher.update(bytes);
-            state.written += bytes.len() as u64;
+            state.written += len;
             self.report(index, state.written, state.total);
         }
         match state.total {
@@ -1000,7 +1012,8 @@ impl<'a> Run<'a> {
 }
 
 struct State {
-    hasher: Sha256,
+    /// SHA-256 of what was written, on a thread of its own (receiving and hashing overlap).
+    hasher: HashPipe,
     written: u64,
     total: Option<u64>,
     content_type: Option<String>,
@@ -1064,10 +1077,7 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Where bytes go.
 trait Sink: Send {
-    fn write<'s>(
-        &'s mut self,
-        bytes: &'s [u8],
-    ) -> futures::future::BoxFuture<'s, std::io::Result<()>>;
+    fn write(&mut self, bytes: Bytes) -> futures::future::BoxFuture<'_, std::io::Result<()>>;
     /// Starts over from byte 0; `false` when this destination cannot (the bytes are then skipped).
     fn restart(&mut self) -> futures::future::BoxFuture<'_, std::io::Result<bool>>;
 }
@@ -1077,11 +1087,8 @@ struct WriterSink<'w, W: ?Sized> {
 }
 
 impl<W: AsyncWrite + Unpin + Send + ?Sized> Sink for WriterSink<'_, W> {
-    fn write<'s>(
-        &'s mut self,
-        bytes: &'s [u8],
-    ) -> futures::future::BoxFuture<'s, std::io::Result<()>> {
-        Box::pin(self.writer.write_all(bytes))
+    fn write(&mut self, bytes: Bytes) -> futures::future::BoxFuture<'_, std::io::Result<()>> {
+        Box::pin(async move { self.writer.write_all(&bytes).await })
     }
 
     fn restart(&mut self) -> futures::future::BoxFuture<'_, std::io::Result<bool>> {
@@ -1089,12 +1096,12 @@ impl<W: AsyncWrite + Unpin + Send + ?Sized> Sink for WriterSink<'_, W> {
     }
 }
 
-/// A temporary file next to the target, renamed over it once complete. Removed if dropped before.
+/// A temporary file next to the target, renamed over it once complete; written on a thread of
+/// its own ([`FileWriter`]). Removed if dropped before.
 struct FileSink {
-    file: Option<tokio::fs::File>,
+    writer: FileWriter,
     temp: PathBuf,
     target: PathBuf,
-    committed: bool,
 }
 
 impl FileSink {
@@ -1117,26 +1124,34 @@ impl FileSink {
             .open(&temp)
             .await
             .map_err(|e| io_error(id, index, &e).with_path(&temp))?;
-        let mut file = file;
-        // tokio copies each write into a buffer of up to 2 MiB by default; a smaller one keeps
-        // many concurrent downloads light, and costs nothing in throughput.
-        file.set_max_buf_size(FILE_BUFFER);
+        let writer = FileWriter::start(file.into_std().await, temp.clone());
         Ok(FileSink {
-            file: Some(file),
+            writer,
             temp,
             target: target.to_owned(),
-            committed: false,
         })
+    }
+
+    /// Stops writing and removes the temporary file (waiting until it is gone).
+    async fn abort(&mut self) {
+        self.writer.abort().await;
     }
 
     /// Flushes the data to disk and moves it under its final name (refusing to replace an
     /// existing file unless `overwrite`).
     async fn commit(&mut self, overwrite: bool, id: &TaskId, index: usize) -> Result<(), Error> {
         let io = |e: std::io::Error, path: &Path| io_error(id, index, &e).with_path(path);
-        if let Some(mut file) = self.file.take() {
-            file.flush().await.map_err(|e| io(e, &self.temp))?;
-            file.sync_all().await.map_err(|e| io(e, &self.temp))?;
+        self.writer.commit().await.map_err(|e| io(e, &self.temp))?;
+        let result = self.publish(overwrite, id, index).await;
+        if result.is_err() {
+            let _ = tokio::fs::remove_file(&self.temp).await;
         }
+        result
+    }
+
+    /// Moves the complete temporary file under its final name.
+    async fn publish(&self, overwrite: bool, id: &TaskId, index: usize) -> Result<(), Error> {
+        let io = |e: std::io::Error, path: &Path| io_error(id, index, &e).with_path(path);
         if overwrite {
             tokio::fs::rename(&self.temp, &self.target)
                 .await
@@ -1171,7 +1186,6 @@ impl FileSink {
                 }
             }
         }
-        self.committed = true;
         // Make the rename itself durable (best effort: not every platform can open a directory).
         if let Some(dir) = self.target.parent() {
             let dir = if dir.as_os_str().is_empty() {
@@ -1188,38 +1202,12 @@ impl FileSink {
 }
 
 impl Sink for FileSink {
-    fn write<'s>(
-        &'s mut self,
-        bytes: &'s [u8],
-    ) -> futures::future::BoxFuture<'s, std::io::Result<()>> {
-        Box::pin(async move {
-            match &mut self.file {
-                Some(file) => file.write_all(bytes).await,
-                None => Err(std::io::Error::other("the file was already closed")),
-            }
-        })
+    fn write(&mut self, bytes: Bytes) -> futures::future::BoxFuture<'_, std::io::Result<()>> {
+        Box::pin(self.writer.write(bytes))
     }
 
     fn restart(&mut self) -> futures::future::BoxFuture<'_, std::io::Result<bool>> {
-        Box::pin(async move {
-            if let Some(file) = &mut self.file {
-                use tokio::io::AsyncSeekExt as _;
-                file.flush().await?;
-                file.set_len(0).await?;
-                file.seek(std::io::SeekFrom::Start(0)).await?;
-            }
-            Ok(true)
-        })
-    }
-}
-
-impl Drop for FileSink {
-    fn drop(&mut self) {
-        if !self.committed {
-            // Close first (Windows cannot remove an open file); the write is abandoned.
-            drop(self.file.take());
-            let _ = std::fs::remove_file(&self.temp);
-        }
+        Box::pin(async move { self.writer.restart().await.map(|()| true) })
     }
 }
 
@@ -1266,10 +1254,7 @@ async fn open_upload(
 
 #[cfg(feature = "object-store")]
 impl Sink for StoreSink<'_> {
-    fn write<'s>(
-        &'s mut self,
-        bytes: &'s [u8],
-    ) -> futures::future::BoxFuture<'s, std::io::Result<()>> {
+    fn write(&mut self, bytes: Bytes) -> futures::future::BoxFuture<'_, std::io::Result<()>> {
         Box::pin(async move {
             if self.upload.is_none() {
                 self.upload = Some(open_upload(self.store, self.location).await?);
@@ -1280,7 +1265,7 @@ impl Sink for StoreSink<'_> {
                 .wait_for_capacity(2)
                 .await
                 .map_err(std::io::Error::other)?;
-            upload.write(bytes);
+            upload.write(&bytes);
             Ok(())
         })
     }

@@ -13,6 +13,7 @@ pub mod fuzzing;
 pub mod generated;
 pub mod image_to_video;
 pub mod media;
+mod pipeline;
 mod redact;
 mod retry;
 mod task;
