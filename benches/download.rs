@@ -13,7 +13,9 @@
 //! - **peak memory**: the heap's peak (counting allocator, live bytes) while the SDK saves one
 //!   500 MB output to a file, minus the live bytes before; the raw loop's for context.
 //!
-//! Context, same run: SHA-256 alone (by the wall clock and by CPU time; on loopback receiving is
+//! Context, same run: the raw loop doing the SDK's whole job by hand (SHA-256, temporary file,
+//! fsync, rename, all on the receiving task), CPU seconds per GB of each way (client and
+//! server), SHA-256 alone (by the wall clock and by CPU time; on loopback receiving is
 //! faster than hashing, so it bounds the ratio to a loop that does not hash), the SDK into a
 //! plain file through `to_writer` (no fsync, no rename), and `curl -o` followed by `sha256sum`
 //! (the same job by hand: the file and its hash).
@@ -180,6 +182,29 @@ async fn raw_to_file(http: &reqwest::Client, link: &str, path: &Path) -> u64 {
     n
 }
 
+/// The same job by hand: the raw loop plus what the SDK does besides streaming (SHA-256 of every
+/// byte, a temporary file, fsync, rename), written the plain way, all on the receiving task.
+async fn raw_same_job(http: &reqwest::Client, link: &str, path: &Path) -> u64 {
+    use sha2::Digest as _;
+    let mut response = http.get(link).send().await.expect("GET");
+    assert!(response.status().is_success());
+    let temp = path.with_extension("part");
+    let mut file = tokio::fs::File::create(&temp).await.expect("create");
+    let mut hasher = sha2::Sha256::new();
+    let mut n = 0;
+    while let Some(chunk) = response.chunk().await.expect("chunk") {
+        file.write_all(&chunk).await.expect("write");
+        hasher.update(&chunk);
+        n += chunk.len() as u64;
+    }
+    file.flush().await.expect("flush");
+    file.sync_all().await.expect("fsync");
+    drop(file);
+    tokio::fs::rename(&temp, path).await.expect("rename");
+    std::hint::black_box(hasher.finalize());
+    n
+}
+
 async fn raw_to_sink(http: &reqwest::Client, link: &str) -> u64 {
     let mut response = http.get(link).send().await.expect("GET");
     let mut sink = tokio::io::sink();
@@ -231,6 +256,22 @@ fn sha256_mb_per_s() -> (f64, Option<f64>) {
     )
 }
 
+/// CPU time of every thread of process `pid` (`self` for this one) so far, in nanoseconds
+/// (Linux's schedstat; `None` elsewhere).
+fn process_cpu_ns(pid: &str) -> Option<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+        let path = entry.ok()?.path().join("schedstat");
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        total += text
+            .split_whitespace()
+            .next()
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    Some(total)
+}
+
 /// This thread's CPU time so far, in nanoseconds (Linux's schedstat).
 fn thread_cpu_ns() -> Option<u64> {
     std::fs::read_to_string("/proc/thread-self/schedstat")
@@ -252,6 +293,7 @@ async fn throughput(len: u64, rounds: usize, dir: &Path) -> serde_json::Value {
     let (mut file_ratio, mut sink_ratio, mut curl_ratio) = (Vec::new(), Vec::new(), Vec::new());
     let (mut sdk_speed, mut raw_speed, mut curl_speed) = (Vec::new(), Vec::new(), Vec::new());
     let mut curl_sum_ratio = Vec::new();
+    let (mut same_job_ratio, mut same_job_speed) = (Vec::new(), Vec::new());
     let (mut sdk_sink_speed, mut raw_sink_speed, mut sdk_nosync_speed) =
         (Vec::new(), Vec::new(), Vec::new());
     let sdk_path = dir.join("sdk.mp4");
@@ -316,6 +358,13 @@ async fn throughput(len: u64, rounds: usize, dir: &Path) -> serde_json::Value {
                 }
             }
         }
+        // The same job by hand (hash, fsync, rename on the receiving task).
+        let start = Instant::now();
+        assert_eq!(raw_same_job(&http, &link, &raw_path).await, len);
+        let t_same = start.elapsed();
+        same_job_ratio.push(t_same.as_secs_f64() / t_sdk.as_secs_f64());
+        same_job_speed.push(mb_per_s(len, t_same));
+        let _ = std::fs::remove_file(&raw_path);
         // Streaming alone: the bytes thrown away.
         let start = Instant::now();
         let mut sink = tokio::io::sink();
@@ -348,6 +397,7 @@ async fn throughput(len: u64, rounds: usize, dir: &Path) -> serde_json::Value {
             let _ = std::fs::remove_file(path);
         }
     }
+    let cpu = cpu_per_gb(&remote, &http, len, dir).await;
     json!({
         "bytes": len,
         "rounds": rounds,
@@ -355,16 +405,81 @@ async fn throughput(len: u64, rounds: usize, dir: &Path) -> serde_json::Value {
         "sdk_file_over_curl": (!curl_ratio.is_empty()).then(|| Summary::of(&curl_ratio)),
         "sdk_file_over_curl_then_sha256sum":
             (!curl_sum_ratio.is_empty()).then(|| Summary::of(&curl_sum_ratio)),
+        "sdk_file_over_raw_reqwest_same_job": Summary::of(&same_job_ratio),
         "sdk_sink_over_raw_reqwest_sink": Summary::of(&sink_ratio),
+        "cpu_s_per_gb": cpu,
         "mb_per_s": {
             "sdk_file": Summary::of(&sdk_speed),
             "raw_reqwest_file": Summary::of(&raw_speed),
             "curl_file": (!curl_speed.is_empty()).then(|| Summary::of(&curl_speed)),
             "sdk_writer_file_no_fsync": Summary::of(&sdk_nosync_speed),
+            "raw_reqwest_same_job": Summary::of(&same_job_speed),
             "sdk_sink": Summary::of(&sdk_sink_speed),
             "raw_reqwest_sink": Summary::of(&raw_sink_speed),
         }
     })
+}
+
+/// Where the time goes: CPU seconds per GB, of the client (all its threads) and of the server
+/// process, and wall seconds per GB, for each way of downloading (3 runs each, after the rounds).
+async fn cpu_per_gb(
+    remote: &Remote,
+    http: &reqwest::Client,
+    len: u64,
+    dir: &Path,
+) -> serde_json::Value {
+    let pid = remote.child.id().to_string();
+    let (sdk_path, raw_path) = (dir.join("cpu-sdk.mp4"), dir.join("cpu-raw.mp4"));
+    let mut table = serde_json::Map::new();
+    for variant in [
+        "raw_reqwest_file",
+        "sdk_file",
+        "raw_reqwest_sink",
+        "sdk_sink",
+    ] {
+        let (mut client, mut server, mut wall) = (0u64, 0u64, Duration::ZERO);
+        let runs = 3;
+        for _ in 0..runs {
+            let task = remote.task().await;
+            let link = task.output[0].clone();
+            let (c0, s0) = (process_cpu_ns("self"), process_cpu_ns(&pid));
+            let start = Instant::now();
+            match variant {
+                "raw_reqwest_file" => {
+                    raw_to_file(http, &link, &raw_path).await;
+                }
+                "sdk_file" => {
+                    let download = remote.client.download(&task).overwrite(true);
+                    download.to(&sdk_path).await.expect("SDK download");
+                }
+                "raw_reqwest_sink" => {
+                    raw_to_sink(http, &link).await;
+                }
+                _ => {
+                    let mut sink = tokio::io::sink();
+                    let download = remote.client.download(&task);
+                    download.to_writer(&mut sink).await.expect("SDK to a sink");
+                }
+            }
+            wall += start.elapsed();
+            let (c1, s1) = (process_cpu_ns("self"), process_cpu_ns(&pid));
+            client += c1.zip(c0).map_or(0, |(b, a)| b.saturating_sub(a));
+            server += s1.zip(s0).map_or(0, |(b, a)| b.saturating_sub(a));
+            for path in [&sdk_path, &raw_path] {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+        let gb = (len * runs) as f64 / 1e9;
+        table.insert(
+            variant.to_owned(),
+            json!({
+                "wall": wall.as_secs_f64() / gb,
+                "client_cpu": client as f64 / 1e9 / gb,
+                "server_cpu": server as f64 / 1e9 / gb,
+            }),
+        );
+    }
+    serde_json::Value::Object(table)
 }
 
 async fn memory(len: u64, dir: &Path) -> serde_json::Value {

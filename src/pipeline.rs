@@ -17,9 +17,42 @@ use sha2::{Digest as _, Sha256};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-/// Chunks queued ahead of each thread. A chunk is at most one read of the body (hyper reads up
-/// to about 400 KiB at a time), so a queue holds a few MiB at most.
-const DEPTH: usize = 8;
+/// Batches queued ahead of each thread.
+const DEPTH: usize = 4;
+
+/// Chunks are handed over in batches of about this many bytes (a chunk is one read of the body,
+/// up to about 400 KiB), so that a thread is woken a few times per MiB at most. A queue then
+/// holds at most `DEPTH` batches of a little over this size.
+const BATCH: usize = 512 * 1024;
+
+/// At most this many chunks to a batch: a slow body arrives in small reads, each of which may
+/// keep a whole read buffer alive.
+const BATCH_CHUNKS: usize = 32;
+
+/// Chunks gathered for the next hand-over.
+#[derive(Default)]
+struct Batch {
+    chunks: Vec<Bytes>,
+    len: usize,
+}
+
+impl Batch {
+    /// Adds `bytes`; the batch to hand over once it is large enough.
+    fn push(&mut self, bytes: Bytes) -> Option<Vec<Bytes>> {
+        self.len += bytes.len();
+        self.chunks.push(bytes);
+        (self.len >= BATCH || self.chunks.len() >= BATCH_CHUNKS).then(|| self.take())
+    }
+
+    fn take(&mut self) -> Vec<Bytes> {
+        self.len = 0;
+        std::mem::take(&mut self.chunks)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.chunks.is_empty()
+    }
+}
 
 /// Bytes written since the last write-back after which the next one is started.
 const WRITEBACK_EVERY: u64 = 8 * 1024 * 1024;
@@ -28,10 +61,11 @@ const WRITEBACK_EVERY: u64 = 8 * 1024 * 1024;
 pub(crate) struct HashPipe {
     tx: Option<mpsc::Sender<HashMsg>>,
     done: JoinHandle<[u8; 32]>,
+    batch: Batch,
 }
 
 enum HashMsg {
-    Data(Bytes),
+    Data(Vec<Bytes>),
     Reset,
 }
 
@@ -43,34 +77,47 @@ impl HashPipe {
             let mut hasher = Sha256::new();
             while let Some(msg) = rx.blocking_recv() {
                 match msg {
-                    HashMsg::Data(bytes) => hasher.update(&bytes),
+                    HashMsg::Data(chunks) => chunks.iter().for_each(|c| hasher.update(c)),
                     HashMsg::Reset => hasher = Sha256::new(),
                 }
             }
             hasher.finalize().into()
         });
-        HashPipe { tx: Some(tx), done }
+        HashPipe {
+            tx: Some(tx),
+            done,
+            batch: Batch::default(),
+        }
     }
 
-    /// Adds `bytes`; waits only when the hasher is [`DEPTH`] chunks behind.
-    pub(crate) async fn update(&self, bytes: Bytes) {
-        if let Some(tx) = &self.tx {
-            // Fails only if the thread is gone, which `finish` then reports.
-            let _ = tx.send(HashMsg::Data(bytes)).await;
+    /// Adds `bytes`; waits only when the hasher is [`DEPTH`] batches behind.
+    pub(crate) async fn update(&mut self, bytes: Bytes) {
+        if let Some(batch) = self.batch.push(bytes) {
+            self.send(HashMsg::Data(batch)).await;
         }
     }
 
     /// Starts over: what was added so far no longer counts.
-    pub(crate) async fn reset(&self) {
-        if let Some(tx) = &self.tx {
-            let _ = tx.send(HashMsg::Reset).await;
-        }
+    pub(crate) async fn reset(&mut self) {
+        self.batch.take();
+        self.send(HashMsg::Reset).await;
     }
 
     /// The digest of everything added since the start (or the last reset).
     pub(crate) async fn finish(mut self) -> io::Result<[u8; 32]> {
+        if !self.batch.is_empty() {
+            let batch = self.batch.take();
+            self.send(HashMsg::Data(batch)).await;
+        }
         drop(self.tx.take());
         (&mut self.done).await.map_err(join_error)
+    }
+
+    async fn send(&self, msg: HashMsg) {
+        if let Some(tx) = &self.tx {
+            // Fails only if the thread is gone, which `finish` then reports.
+            let _ = tx.send(msg).await;
+        }
     }
 }
 
@@ -79,10 +126,11 @@ impl HashPipe {
 pub(crate) struct FileWriter {
     tx: Option<mpsc::Sender<FileMsg>>,
     done: Option<JoinHandle<io::Result<()>>>,
+    batch: Batch,
 }
 
 enum FileMsg {
-    Data(Bytes),
+    Data(Vec<Bytes>),
     Restart(oneshot::Sender<io::Result<()>>),
     Commit(oneshot::Sender<io::Result<()>>),
     Abort(oneshot::Sender<()>),
@@ -96,14 +144,34 @@ impl FileWriter {
         FileWriter {
             tx: Some(tx),
             done: Some(done),
+            batch: Batch::default(),
         }
     }
 
-    /// Queues `bytes`; waits only when the disk is [`DEPTH`] chunks behind. An error is that of
-    /// an earlier write, reported here or at the latest by [`commit`](FileWriter::commit).
+    /// Queues `bytes`; waits only when the disk is [`DEPTH`] batches behind. An error is that
+    /// of an earlier write, reported here or at the latest by [`commit`](FileWriter::commit).
     pub(crate) async fn write(&mut self, bytes: Bytes) -> io::Result<()> {
+        if self.tx.is_none() {
+            return Err(closed());
+        }
+        match self.batch.push(bytes) {
+            Some(batch) => self.send(batch).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Hands over what is gathered.
+    async fn flush(&mut self) -> io::Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let batch = self.batch.take();
+        self.send(batch).await
+    }
+
+    async fn send(&mut self, batch: Vec<Bytes>) -> io::Result<()> {
         let sent = match &self.tx {
-            Some(tx) => tx.send(FileMsg::Data(bytes)).await.is_ok(),
+            Some(tx) => tx.send(FileMsg::Data(batch)).await.is_ok(),
             None => false,
         };
         if sent {
@@ -115,6 +183,7 @@ impl FileWriter {
 
     /// Empties the file, to write it again from byte 0.
     pub(crate) async fn restart(&mut self) -> io::Result<()> {
+        self.batch.take();
         let (reply, answer) = oneshot::channel();
         self.ask(FileMsg::Restart(reply), answer).await?
     }
@@ -122,6 +191,7 @@ impl FileWriter {
     /// Waits for every queued write, then for the data to reach the disk (`fsync`), and closes
     /// the file, which then stays.
     pub(crate) async fn commit(&mut self) -> io::Result<()> {
+        self.flush().await?;
         let (reply, answer) = oneshot::channel();
         self.ask(FileMsg::Commit(reply), answer).await??;
         self.tx = None;
@@ -133,6 +203,7 @@ impl FileWriter {
 
     /// Stops writing, closes and removes the file, and waits until that is done.
     pub(crate) async fn abort(&mut self) {
+        self.batch.take();
         let (reply, answer) = oneshot::channel();
         let _ = self.ask(FileMsg::Abort(reply), answer).await;
         self.tx = None;
@@ -158,10 +229,10 @@ impl FileWriter {
         match self.done.take() {
             Some(done) => match done.await {
                 Ok(Err(e)) => e,
-                Ok(Ok(())) => io::Error::other("the file was already closed"),
+                Ok(Ok(())) => closed(),
                 Err(e) => join_error(e),
             },
-            None => io::Error::other("the file was already closed"),
+            None => closed(),
         }
     }
 }
@@ -179,11 +250,11 @@ fn write_loop(
             break Err(io::Error::other("the download was abandoned"));
         };
         match msg {
-            FileMsg::Data(bytes) => {
-                if let Err(e) = file.write_all(&bytes) {
+            FileMsg::Data(chunks) => {
+                if let Err(e) = write_all(&mut file, &chunks) {
                     break Err(e);
                 }
-                pending += bytes.len() as u64;
+                pending += chunks.iter().map(|c| c.len() as u64).sum::<u64>();
                 if pending >= WRITEBACK_EVERY {
                     pending = 0;
                     if writeback.is_none() {
@@ -239,6 +310,21 @@ fn write_loop(
     outcome
 }
 
+/// Writes every chunk, in order, with as few system calls as the platform allows.
+fn write_all(file: &mut File, chunks: &[Bytes]) -> io::Result<()> {
+    let mut slices: Vec<io::IoSlice<'_>> = chunks.iter().map(|c| io::IoSlice::new(c)).collect();
+    let mut slices = &mut slices[..];
+    while !slices.is_empty() {
+        match file.write_vectored(slices) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => io::IoSlice::advance_slices(&mut slices, n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 /// Hands the file's written data to the disk in the background (`fdatasync` on a thread of its
 /// own), so that the final `fsync` has little left to wait for.
 struct Writeback {
@@ -283,6 +369,10 @@ impl Writeback {
     }
 }
 
+fn closed() -> io::Error {
+    io::Error::other("the file was already closed")
+}
+
 fn join_error(error: tokio::task::JoinError) -> io::Error {
     match error.try_into_panic() {
         Ok(panic) => std::panic::resume_unwind(panic),
@@ -323,7 +413,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_hash_is_that_of_every_chunk_since_the_last_reset() {
-        let pipe = HashPipe::new();
+        let mut pipe = HashPipe::new();
         pipe.update(Bytes::from_static(b"thrown away")).await;
         pipe.reset().await;
         let mut expected = Sha256::new();
