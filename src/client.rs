@@ -63,6 +63,9 @@ pub struct Client {
 pub(crate) struct ClientState {
     pub(crate) wait: WaitDefaults,
     pub(crate) cancelled: CancelRecord,
+    /// The storage-host client for downloads, made on the first one. Per client, not per
+    /// process: a reqwest client's pooled connections belong to the runtime that made them.
+    pub(crate) storage: std::sync::OnceLock<reqwest::Client>,
 }
 
 impl fmt::Debug for Client {
@@ -509,6 +512,7 @@ impl ClientBuilder {
             state: Arc::new(ClientState {
                 wait: self.wait,
                 cancelled: CancelRecord::default(),
+                storage: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -538,6 +542,11 @@ fn normalize_base_url(raw: &str, token: Option<&str>) -> Result<String, Error> {
 type RawResult<T> = Result<ResponseValue<T>, progenitor_client::Error<()>>;
 
 impl Client {
+    /// Shared state of this client and its clones.
+    pub(crate) fn state(&self) -> &ClientState {
+        &self.state
+    }
+
     /// A builder; only the API token is required.
     ///
     /// ```

@@ -44,7 +44,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -421,6 +421,8 @@ impl<'a> Download<'a> {
     /// Use this HTTP client for the storage host (its proxy, TLS and timeout settings). It must
     /// not add credentials of its own; the default client follows redirects, times out a connect
     /// after 10 s and a silent read after 30 s, and never decompresses (ranges are byte ranges).
+    /// The default client is made on the first download and kept by the [`Client`] (and its
+    /// clones), so its connections are reused from one download to the next.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -580,11 +582,12 @@ fn now_unix() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// The default storage-host client: no token hook, no decompression, redirects followed.
-fn storage_client() -> Result<reqwest::Client, Error> {
-    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
-    if let Some(client) = CLIENT.get() {
-        return Ok(client.clone());
+/// The default storage-host client of `client` (made once, shared by its clones): no token
+/// hook, no decompression, redirects followed.
+fn storage_client(client: &Client) -> Result<reqwest::Client, Error> {
+    let slot = &client.state().storage;
+    if let Some(http) = slot.get() {
+        return Ok(http.clone());
     }
     let tls = crate::tls::client_config()
         .map_err(|e| Error::config(format!("cannot set up TLS (rustls): {e}")))?;
@@ -602,7 +605,7 @@ fn storage_client() -> Result<reqwest::Client, Error> {
                 e.without_url()
             ))
         })?;
-    Ok(CLIENT.get_or_init(|| client).clone())
+    Ok(slot.get_or_init(|| client).clone())
 }
 
 fn io_error(id: &TaskId, index: usize, error: &std::io::Error) -> Error {
@@ -674,7 +677,7 @@ impl<'a> Run<'a> {
     async fn start(download: Download<'a>) -> Result<Run<'a>, Error> {
         let http = match download.http {
             Some(http) => http,
-            None => storage_client()?,
+            None => storage_client(download.client)?,
         };
         let id = download.source.id().clone();
         let (task, fresh) = match download.source {

@@ -239,3 +239,40 @@ async fn short_bodies_are_resumed_or_reported_and_never_saved() {
     assert_eq!(error.task_id(), Some(&task.id));
     assert!(dir.names().is_empty(), "{:?}", dir.names());
 }
+
+/// Two clients on two runtimes, the first kept alive but idle (a second runtime in a service, or
+/// one per test): the second client's download does not pick up a pooled keep-alive connection
+/// that belongs to the first runtime, which nobody drives any more.
+#[test]
+fn clients_on_different_runtimes_do_not_share_storage_connections() {
+    let server = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (sim, _, task) = server.block_on(succeeded());
+    let download = |runtime: &tokio::runtime::Runtime| {
+        runtime.block_on(async {
+            let mut bytes = Vec::new();
+            let saved = tokio::time::timeout(
+                Duration::from_secs(10),
+                client(&sim).download(&task).to_writer(&mut bytes),
+            )
+            .await
+            .expect("the download went nowhere in 10 s")
+            .expect("download");
+            assert_eq!(bytes.len() as u64, saved.bytes);
+            sha256_hex(&bytes)
+        })
+    };
+    let first = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let second = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    assert_eq!(download(&first), download(&second));
+    drop(first);
+}
