@@ -88,9 +88,224 @@ fn decode_through_transport(code: String) -> Result<String, String> {
              build.rs's rewrite to the new form"
         ));
     }
-    let mut code = code.replace(FROM_RESPONSE, DECODE);
+    let mut code = urls_from_parsed_base(code.replace(FROM_RESPONSE, DECODE))?;
     code.push_str(&json_only_at_200(&code));
     Ok(code)
+}
+
+/// How progenitor starts an operation's URL: the base URL and the path template, formatted.
+const URL_FORMAT: &str = "let url = format!(";
+
+/// Every operation's URL is built by `crate::transport::operation_url` from the base URL the
+/// transport parsed once, instead of formatted as text that reqwest parses again for every
+/// request (`self.client.get(url)` takes a `Url` as well as a `String`). The same URL: the path
+/// template's literal segments and its parameters' values (`encode_path(&x.to_string())` in
+/// progenitor's code) are handed over as they are, and `operation_url` falls back to progenitor's
+/// exact text whenever pushing a segment could differ from parsing it. An operation without query
+/// parameters gets the token in the same step (a query parameter of its own would have to come
+/// first, so the `pre` hook appends it there, as before).
+///
+/// The statement is read strictly: if progenitor writes it differently, the build fails instead
+/// of silently keeping the slower code. A template with segments that are neither plain words
+/// nor a whole parameter keeps progenitor's statement.
+fn urls_from_parsed_base(code: String) -> Result<String, String> {
+    let operations = code.matches("let info = OperationInfo {").count();
+    let mut out = String::with_capacity(code.len());
+    let mut rest = code.as_str();
+    let mut rewritten = 0;
+    let mut with_token_ids = Vec::new();
+    while let Some(at) = rest.find(URL_FORMAT) {
+        out.push_str(&rest[..at]);
+        let args_start = at + URL_FORMAT.len();
+        let Some(args_len) = closing_paren(&rest[args_start..]) else {
+            return Err(format!(
+                "an unterminated `{URL_FORMAT}` in the generated code"
+            ));
+        };
+        let args = &rest[args_start..args_start + args_len];
+        let after = &rest[args_start + args_len + 1..];
+        let Some(after) = after.strip_prefix(';') else {
+            return Err(format!("`{URL_FORMAT}{args})` is not followed by `;`"));
+        };
+        // The operation's code up to its hooks: query parameters are added in there.
+        let body = after.split("self.pre(").next().unwrap_or(after);
+        let with_token = !body.contains(".query(");
+        match url_segments(args)? {
+            Some(segments) => {
+                if with_token {
+                    let id = body
+                        .split_once("operation_id: \"")
+                        .and_then(|(_, rest)| rest.split_once('"'))
+                        .map(|(id, _)| id)
+                        .ok_or_else(|| format!("no operation_id after `{URL_FORMAT}{args})`"))?;
+                    with_token_ids.push(format!("{id:?}"));
+                }
+                out.push_str(&format!(
+                    "let url = crate::transport::operation_url(self, &[{}], {with_token})?;",
+                    segments.join(", ")
+                ));
+                rewritten += 1;
+            }
+            None => {
+                out.push_str(URL_FORMAT);
+                out.push_str(args);
+                out.push_str(");");
+            }
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    let body = if with_token_ids.is_empty() {
+        "let _ = operation_id;\n    false".to_owned()
+    } else {
+        format!("matches!(operation_id, {})", with_token_ids.join(" | "))
+    };
+    out.push_str(&format!(
+        "\n/// Whether the operation's URL carries the token already (`crate::transport::operation_url`; \
+         written by build.rs).\n\
+         pub(crate) fn token_in_url(operation_id: &str) -> bool {{\n    {body}\n}}\n"
+    ));
+    let found = code.matches(URL_FORMAT).count();
+    if found != operations || (operations > 0 && rewritten == 0) {
+        return Err(format!(
+            "no operation's URL starts with `{URL_FORMAT}\"{{}}/…\", self.baseurl, …)` any more; \
+             update build.rs's rewrite to progenitor's new form"
+        ));
+    }
+    Ok(out)
+}
+
+/// The length of the text up to the parenthesis that closes the one just opened.
+fn closing_paren(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' if depth > 0 => depth -= 1,
+            ')' => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The arguments of progenitor's `format!` as `crate::transport::Segment`s: `Some` for a template
+/// `"{}/word/{}/…"` with `self.baseurl` and one `encode_path(&x.to_string())` per `{}`; `None`
+/// for a template with other segments (kept as progenitor wrote it); an error for arguments of
+/// another form.
+fn url_segments(args: &str) -> Result<Option<Vec<String>>, String> {
+    let mut parts = split_top_level(args).into_iter();
+    let unexpected = || format!("unexpected `{URL_FORMAT}{args})` in the generated code");
+    let template = parts
+        .next()
+        .and_then(|t| Some(t.strip_prefix('"')?.strip_suffix('"')?.to_owned()))
+        .filter(|t| !t.contains('\\'))
+        .ok_or_else(unexpected)?;
+    if parts.next().as_deref() != Some("self.baseurl") {
+        return Err(unexpected());
+    }
+    let mut params = Vec::new();
+    for part in parts {
+        let name = part
+            .strip_prefix("encode_path(&")
+            .and_then(|p| p.strip_suffix(".to_string())"))
+            .filter(|name| {
+                let name = name.strip_prefix("r#").unwrap_or(name);
+                !name.is_empty() && name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric())
+            })
+            .ok_or_else(unexpected)?;
+        params.push(name.to_owned());
+    }
+    let Some(path) = template.strip_prefix("{}") else {
+        return Err(unexpected());
+    };
+    if path.matches("{}").count() != params.len() {
+        return Err(unexpected());
+    }
+    let Some(path) = path.strip_prefix('/') else {
+        return Ok(None);
+    };
+    let mut params = params.into_iter();
+    let mut segments = Vec::new();
+    for segment in path.split('/') {
+        if segment == "{}" {
+            let name = params.next().ok_or_else(unexpected)?;
+            segments.push(format!(
+                "crate::transport::Segment::Param(&{name}.to_string())"
+            ));
+        } else if plain_segment(segment) {
+            segments.push(format!("crate::transport::Segment::Literal({segment:?})"));
+        } else {
+            return Ok(None);
+        }
+    }
+    Ok(Some(segments))
+}
+
+/// A literal path segment that reads the same pushed or parsed: letters, digits, `-`, `_`, `~`
+/// and inner dots.
+fn plain_segment(segment: &str) -> bool {
+    !segment.is_empty()
+        && segment != "."
+        && segment != ".."
+        && segment
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~'))
+}
+
+/// `args` split at its top-level commas, each piece without whitespace, empty pieces dropped.
+fn split_top_level(args: &str) -> Vec<String> {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, c) in args.char_indices() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                pieces.push(&args[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    pieces.push(&args[start..]);
+    pieces
+        .into_iter()
+        .map(|piece| {
+            if piece.trim_start().starts_with('"') {
+                // The template: only its surrounding whitespace goes.
+                piece.trim().to_owned()
+            } else {
+                piece.split_whitespace().collect()
+            }
+        })
+        .filter(|piece: &String| !piece.is_empty())
+        .collect()
 }
 
 /// `json_only_at_200(operation_id)`: the operations whose generated code decodes a 200 answer as

@@ -494,6 +494,7 @@ impl ClientBuilder {
         };
         let transport = Transport::new(crate::transport::Settings {
             token,
+            base_text: base_url.clone(),
             base_url: url::Url::parse(&base_url)
                 .map_err(|e| Error::config(format!("the base URL cannot be used: {e}")))?,
             retry: self.retry,

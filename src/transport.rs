@@ -43,6 +43,86 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 /// The most same-origin redirects followed for one request.
 pub const MAX_REDIRECTS: u32 = 5;
 
+/// The query parameter that carries the token.
+const TOKEN_PARAMETER: &str = "api_token";
+
+/// One segment of an operation's path (see [`operation_url`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Segment<'a> {
+    /// As the path template writes it: letters, digits, `-`, `_`, `.`, `~` (checked by build.rs).
+    Literal(&'static str),
+    /// A parameter's value, not yet encoded.
+    Param(&'a str),
+}
+
+impl Segment<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Segment::Literal(text) | Segment::Param(text) => text,
+        }
+    }
+
+    /// Whether pushing the segment onto a parsed URL gives what parsing progenitor's text
+    /// (`encode_path` of the value, after a `/`) gives. The two encode the same characters,
+    /// except that the parser reads `\\` as a slash, drops tabs and line breaks, and resolves
+    /// `.` and `..`, where pushing encodes, keeps or ignores them.
+    fn pushes_as_parsed(&self) -> bool {
+        let text = self.as_str();
+        text != "."
+            && text != ".."
+            && !text
+                .bytes()
+                .any(|b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r'))
+    }
+}
+
+/// An operation's URL, for the generated code (`build.rs` puts it in place of progenitor's
+/// `format!` of the base URL and the path): the URL reqwest would parse out of progenitor's text,
+/// without parsing it. The segments are pushed onto the base URL the transport parsed once; with
+/// `with_token`, that base already carries the token (as the `pre` hook would append it).
+///
+/// Anything pushing could render differently (see [`Segment::pushes_as_parsed`]), or a
+/// generated client whose base URL is not the transport's, takes progenitor's text and reqwest's
+/// parse, errors included.
+pub(crate) fn operation_url(
+    client: &generated::Client,
+    segments: &[Segment<'_>],
+    with_token: bool,
+) -> reqwest::Result<Url> {
+    let shared = &client.inner().shared;
+    if client.baseurl() == shared.base_text && segments.iter().all(Segment::pushes_as_parsed) {
+        let mut url = if with_token {
+            shared.base_with_token.clone()
+        } else {
+            shared.base.clone()
+        };
+        let pushed = match url.path_segments_mut() {
+            Ok(mut path) => {
+                path.extend(segments.iter().map(Segment::as_str));
+                true
+            }
+            Err(()) => false,
+        };
+        if pushed {
+            return Ok(url);
+        }
+    }
+    let mut text = client.baseurl().to_owned();
+    for segment in segments {
+        text.push('/');
+        match segment {
+            Segment::Literal(literal) => text.push_str(literal),
+            Segment::Param(value) => text.push_str(&progenitor_client::encode_path(value)),
+        }
+    }
+    let mut url = client.client().get(text).build()?.url().clone();
+    if with_token {
+        url.query_pairs_mut()
+            .append_pair(TOKEN_PARAMETER, shared.token.expose_secret());
+    }
+    Ok(url)
+}
+
 /// State the generated client carries for the hooks; cheap to clone (one `Arc`).
 ///
 /// ```
@@ -70,6 +150,10 @@ pub(crate) struct Shared {
     /// The base URL: whose origin redirects must keep, and the URL the buffered responses handed
     /// to the generated code carry (never the request's, which holds the token).
     base: Url,
+    /// The base URL as the generated client has it (its `baseurl`), which `base` was parsed from.
+    base_text: String,
+    /// `base` with the token as its query: what [`operation_url`] builds on.
+    base_with_token: Url,
     /// The `reqwest::Client` was passed in: its redirect policy and user agent are its own.
     foreign_client: bool,
 }
@@ -104,6 +188,8 @@ tokio::task_local! {
 /// How the transport is set up; see [`crate::ClientBuilder`].
 pub(crate) struct Settings {
     pub(crate) token: SecretString,
+    /// The generated client's `baseurl`, and the same parsed.
+    pub(crate) base_text: String,
     pub(crate) base_url: Url,
     pub(crate) retry: RetryPolicy,
     pub(crate) request_timeout: Duration,
@@ -116,6 +202,10 @@ pub(crate) struct Settings {
 impl Transport {
     pub(crate) fn new(settings: Settings) -> Self {
         warn_if_cleartext(&settings.base_url, settings.token.expose_secret());
+        let mut base_with_token = settings.base_url.clone();
+        base_with_token
+            .query_pairs_mut()
+            .append_pair(TOKEN_PARAMETER, settings.token.expose_secret());
         Self {
             shared: Arc::new(Shared {
                 token: settings.token,
@@ -126,6 +216,8 @@ impl Transport {
                 in_flight: tokio::sync::Semaphore::new(settings.max_concurrent_requests.max(1)),
                 max_response_bytes: settings.max_response_bytes,
                 base: settings.base_url,
+                base_text: settings.base_text,
+                base_with_token,
                 foreign_client: settings.foreign_client,
             }),
         }
@@ -375,11 +467,11 @@ impl Transport {
             )));
         }
         // Same origin: the token may travel there, and must, if the Location dropped the query.
-        let has_token = target.query_pairs().any(|(key, _)| key == "api_token");
+        let has_token = target.query_pairs().any(|(key, _)| key == TOKEN_PARAMETER);
         if !has_token {
             target
                 .query_pairs_mut()
-                .append_pair("api_token", self.token());
+                .append_pair(TOKEN_PARAMETER, self.token());
         }
         Redirect::Follow(target)
     }
@@ -774,14 +866,18 @@ impl ClientHooks<Transport> for generated::Client {
     async fn pre<E>(
         &self,
         request: &mut Request,
-        _info: &OperationInfo,
+        info: &OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
         let shared = &self.inner().shared;
-        // Appended to the serialized URL as it stands: nothing else is parsed again.
-        request
-            .url_mut()
-            .query_pairs_mut()
-            .append_pair("api_token", shared.token.expose_secret());
+        // An operation without query parameters of its own has it already (`operation_url`);
+        // otherwise it is appended to the serialized URL as it stands: nothing else is parsed
+        // again.
+        if !generated::token_in_url(info.operation_id) {
+            request
+                .url_mut()
+                .query_pairs_mut()
+                .append_pair(TOKEN_PARAMETER, shared.token.expose_secret());
+        }
         // A client built here sends it as a default header already.
         if shared.foreign_client {
             request.headers_mut().insert(
@@ -800,6 +896,112 @@ impl ClientHooks<Transport> for generated::Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What progenitor's generated code sends: its text (`encode_path` of the value), parsed by
+    /// reqwest, and the token appended by the `pre` hook.
+    fn progenitor_url(baseurl: &str, value: &str) -> Url {
+        let mut url = Url::parse(&format!(
+            "{baseurl}/v1/tasks/{}",
+            progenitor_client::encode_path(value)
+        ))
+        .unwrap();
+        url.query_pairs_mut().append_pair("api_token", "at_t/k+n&");
+        url
+    }
+
+    fn client(base: &str) -> crate::Client {
+        crate::Client::builder()
+            .api_token("at_t/k+n&")
+            .base_url(base)
+            .build()
+            .unwrap()
+    }
+
+    fn built(raw: &generated::Client, value: &str) -> Url {
+        let segments = [
+            Segment::Literal("v1"),
+            Segment::Literal("tasks"),
+            Segment::Param(value),
+        ];
+        operation_url(raw, &segments, true).unwrap()
+    }
+
+    const AWKWARD: &[&str] = &[
+        "17f20503-6c24-4c16-946b-35dbbce2af2f",
+        "",
+        ".",
+        "..",
+        "...",
+        "%2e",
+        "%2e%2E",
+        ".%2e",
+        "a/b",
+        "a%2Fb",
+        "a\\b",
+        "a\tb\nc\r",
+        "a b?c#d",
+        "{x}`<>\"'",
+        "ü€😀",
+        "\u{0}\u{1f}\u{7f}",
+        "id",
+        "~-_.!$&'()*+,;=:@",
+    ];
+
+    #[test]
+    fn operation_urls_are_what_progenitor_s_text_parses_to() {
+        for base in [
+            "http://127.0.0.1:8080/runwayml",
+            "https://api.lowcodeapi.com/runwayml/",
+            "http://example.com",
+            "https://example.com:443/a%20b/c d/",
+        ] {
+            let client = client(base);
+            let raw = client.raw();
+            for value in AWKWARD {
+                assert_eq!(
+                    built(raw, value),
+                    progenitor_url(raw.baseurl(), value),
+                    "{base} {value:?}"
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_value_makes_progenitor_s_url(value in "(?s)(.|[\\\\./%]){0,16}") {
+            let client = client("http://127.0.0.1:8080/runwayml");
+            proptest::prop_assert_eq!(
+                built(client.raw(), &value),
+                progenitor_url(client.raw().baseurl(), &value)
+            );
+        }
+    }
+
+    #[test]
+    fn a_generated_client_on_another_base_url_gets_its_own() {
+        let client = client("http://127.0.0.1:8080/runwayml");
+        let raw = generated::Client::new_with_client(
+            "http://127.0.0.1:9090/other",
+            reqwest::Client::new(),
+            client.raw().inner().clone(),
+        );
+        for value in AWKWARD {
+            assert_eq!(
+                built(&raw, value),
+                progenitor_url("http://127.0.0.1:9090/other", value),
+                "{value:?}"
+            );
+        }
+        // An invalid base URL fails as reqwest fails to parse progenitor's text.
+        let raw = generated::Client::new_with_client(
+            "not a url",
+            reqwest::Client::new(),
+            client.raw().inner().clone(),
+        );
+        let error = operation_url(&raw, &[Segment::Literal("v1")], false).unwrap_err();
+        assert!(error.is_builder(), "{error:?}");
+    }
 
     #[test]
     fn origins_compare_scheme_host_and_port() {
