@@ -103,7 +103,8 @@ const URL_FORMAT: &str = "let url = format!(";
 /// progenitor's code) are handed over as they are, and `operation_url` falls back to progenitor's
 /// exact text whenever pushing a segment could differ from parsing it. An operation without query
 /// parameters gets the token in the same step (a query parameter of its own would have to come
-/// first, so the `pre` hook appends it there, as before).
+/// first, so the `pre` hook appends it there, as before). The literal segments a path starts
+/// with are pushed once per client (`PATH_PREFIXES`, numbered in the call), the rest per request.
 ///
 /// The statement is read strictly: if progenitor writes it differently, the build fails instead
 /// of silently keeping the slower code. A template with segments that are neither plain words
@@ -114,6 +115,8 @@ fn urls_from_parsed_base(code: String) -> Result<String, String> {
     let mut rest = code.as_str();
     let mut rewritten = 0;
     let mut with_token_ids = Vec::new();
+    // The distinct runs of literal segments that paths start with.
+    let mut prefixes: Vec<Vec<String>> = Vec::new();
     while let Some(at) = rest.find(URL_FORMAT) {
         out.push_str(&rest[..at]);
         let args_start = at + URL_FORMAT.len();
@@ -140,8 +143,23 @@ fn urls_from_parsed_base(code: String) -> Result<String, String> {
                         .ok_or_else(|| format!("no operation_id after `{URL_FORMAT}{args})`"))?;
                     with_token_ids.push(format!("{id:?}"));
                 }
+                let prefix: Vec<String> = segments
+                    .iter()
+                    .map_while(|part| match part {
+                        PathPart::Literal(text) => Some(text.clone()),
+                        PathPart::Param(_) => None,
+                    })
+                    .collect();
+                let index = match prefixes.iter().position(|known| *known == prefix) {
+                    Some(index) => index,
+                    None => {
+                        prefixes.push(prefix);
+                        prefixes.len() - 1
+                    }
+                };
+                let segments: Vec<String> = segments.iter().map(PathPart::code).collect();
                 out.push_str(&format!(
-                    "let url = crate::transport::operation_url(self, &[{}], {with_token})?;",
+                    "let url = crate::transport::operation_url(self, {index}, &[{}], {with_token})?;",
                     segments.join(", ")
                 ));
                 rewritten += 1;
@@ -160,6 +178,16 @@ fn urls_from_parsed_base(code: String) -> Result<String, String> {
     } else {
         format!("matches!(operation_id, {})", with_token_ids.join(" | "))
     };
+    let prefixes: Vec<String> = prefixes
+        .iter()
+        .map(|prefix| format!("&{prefix:?}"))
+        .collect();
+    out.push_str(&format!(
+        "\n/// The literal segments that operations' paths start with, each run once \
+         (`crate::transport::operation_url`; written by build.rs).\n\
+         pub(crate) const PATH_PREFIXES: &[&[&str]] = &[{}];\n",
+        prefixes.join(", ")
+    ));
     out.push_str(&format!(
         "\n/// Whether the operation's URL carries the token already (`crate::transport::operation_url`; \
          written by build.rs).\n\
@@ -205,7 +233,7 @@ fn closing_paren(text: &str) -> Option<usize> {
 /// `"{}/word/{}/…"` with `self.baseurl` and one `encode_path(&x.to_string())` per `{}`; `None`
 /// for a template with other segments (kept as progenitor wrote it); an error for arguments of
 /// another form.
-fn url_segments(args: &str) -> Result<Option<Vec<String>>, String> {
+fn url_segments(args: &str) -> Result<Option<Vec<PathPart>>, String> {
     let mut parts = split_top_level(args).into_iter();
     let unexpected = || format!("unexpected `{URL_FORMAT}{args})` in the generated code");
     let template = parts
@@ -242,16 +270,34 @@ fn url_segments(args: &str) -> Result<Option<Vec<String>>, String> {
     for segment in path.split('/') {
         if segment == "{}" {
             let name = params.next().ok_or_else(unexpected)?;
-            segments.push(format!(
-                "crate::transport::Segment::Param(&{name}.to_string())"
-            ));
+            segments.push(PathPart::Param(name));
         } else if plain_segment(segment) {
-            segments.push(format!("crate::transport::Segment::Literal({segment:?})"));
+            segments.push(PathPart::Literal(segment.to_owned()));
         } else {
             return Ok(None);
         }
     }
     Ok(Some(segments))
+}
+
+/// One segment of a path template.
+enum PathPart {
+    /// Written in the template.
+    Literal(String),
+    /// The parameter of this name.
+    Param(String),
+}
+
+impl PathPart {
+    /// As a `crate::transport::Segment`.
+    fn code(&self) -> String {
+        match self {
+            PathPart::Literal(text) => format!("crate::transport::Segment::Literal({text:?})"),
+            PathPart::Param(name) => {
+                format!("crate::transport::Segment::Param(&{name}.to_string())")
+            }
+        }
+    }
 }
 
 /// A literal path segment that reads the same pushed or parsed: letters, digits, `-`, `_`, `~`

@@ -51,7 +51,7 @@ mod codegen {
 }
 
 pub use codegen::{Client, types};
-pub(crate) use codegen::{json_only_at_200, token_in_url};
+pub(crate) use codegen::{PATH_PREFIXES, json_only_at_200, token_in_url};
 /// A raw call's answer: the decoded payload ([`ResponseValue::into_inner`]), status and headers.
 pub use progenitor_client::ResponseValue;
 

@@ -78,27 +78,39 @@ impl Segment<'_> {
 
 /// An operation's URL, for the generated code (`build.rs` puts it in place of progenitor's
 /// `format!` of the base URL and the path): the URL reqwest would parse out of progenitor's text,
-/// without parsing it. The segments are pushed onto the base URL the transport parsed once; with
-/// `with_token`, that base already carries the token (as the `pre` hook would append it).
+/// without parsing it. `segments` is the whole path, which starts with the literal segments
+/// `generated::PATH_PREFIXES[prefix]`: the rest are pushed onto the base URL with those, which the
+/// transport made once; with `with_token`, that URL already carries the token (as the `pre` hook
+/// would append it).
 ///
 /// Anything pushing could render differently (see [`Segment::pushes_as_parsed`]), or a
 /// generated client whose base URL is not the transport's, takes progenitor's text and reqwest's
 /// parse, errors included.
 pub(crate) fn operation_url(
     client: &generated::Client,
+    prefix: usize,
     segments: &[Segment<'_>],
     with_token: bool,
 ) -> reqwest::Result<Url> {
     let shared = &client.inner().shared;
-    if client.baseurl() == shared.base_text && segments.iter().all(Segment::pushes_as_parsed) {
-        let mut url = if with_token {
-            shared.base_with_token.clone()
-        } else {
-            shared.base.clone()
-        };
+    let literals = generated::PATH_PREFIXES.get(prefix).copied().unwrap_or(&[]);
+    if client.baseurl() == shared.base_text
+        && let Some([plain, tokened]) = shared.prefixes.get(prefix)
+        && segments.len() >= literals.len()
+        && let (start, rest) = segments.split_at(literals.len())
+        && start
+            .iter()
+            .map(Segment::as_str)
+            .eq(literals.iter().copied())
+        && rest.iter().all(Segment::pushes_as_parsed)
+    {
+        let mut url = if with_token { tokened } else { plain }.clone();
+        if rest.is_empty() {
+            return Ok(url);
+        }
         let pushed = match url.path_segments_mut() {
             Ok(mut path) => {
-                path.extend(segments.iter().map(Segment::as_str));
+                path.extend(rest.iter().map(Segment::as_str));
                 true
             }
             Err(()) => false,
@@ -152,8 +164,9 @@ pub(crate) struct Shared {
     base: Url,
     /// The base URL as the generated client has it (its `baseurl`), which `base` was parsed from.
     base_text: String,
-    /// `base` with the token as its query: what [`operation_url`] builds on.
-    base_with_token: Url,
+    /// [`generated::PATH_PREFIXES`] pushed onto `base`, without the token and with it as the
+    /// query: what [`operation_url`] builds on.
+    prefixes: Box<[[Url; 2]]>,
     /// The `reqwest::Client` was passed in: its redirect policy and user agent are its own.
     foreign_client: bool,
 }
@@ -202,10 +215,20 @@ pub(crate) struct Settings {
 impl Transport {
     pub(crate) fn new(settings: Settings) -> Self {
         warn_if_cleartext(&settings.base_url, settings.token.expose_secret());
-        let mut base_with_token = settings.base_url.clone();
-        base_with_token
-            .query_pairs_mut()
-            .append_pair(TOKEN_PARAMETER, settings.token.expose_secret());
+        let prefixes = generated::PATH_PREFIXES
+            .iter()
+            .map(|prefix| {
+                let mut url = settings.base_url.clone();
+                if let Ok(mut path) = url.path_segments_mut() {
+                    path.extend(prefix.iter());
+                }
+                let mut with_token = url.clone();
+                with_token
+                    .query_pairs_mut()
+                    .append_pair(TOKEN_PARAMETER, settings.token.expose_secret());
+                [url, with_token]
+            })
+            .collect();
         Self {
             shared: Arc::new(Shared {
                 token: settings.token,
@@ -217,7 +240,7 @@ impl Transport {
                 max_response_bytes: settings.max_response_bytes,
                 base: settings.base_url,
                 base_text: settings.base_text,
-                base_with_token,
+                prefixes,
                 foreign_client: settings.foreign_client,
             }),
         }
@@ -923,7 +946,11 @@ mod tests {
             Segment::Literal("tasks"),
             Segment::Param(value),
         ];
-        operation_url(raw, &segments, true).unwrap()
+        let prefix = generated::PATH_PREFIXES
+            .iter()
+            .position(|p| *p == ["v1", "tasks"])
+            .unwrap();
+        operation_url(raw, prefix, &segments, true).unwrap()
     }
 
     const AWKWARD: &[&str] = &[
@@ -999,7 +1026,7 @@ mod tests {
             reqwest::Client::new(),
             client.raw().inner().clone(),
         );
-        let error = operation_url(&raw, &[Segment::Literal("v1")], false).unwrap_err();
+        let error = operation_url(&raw, 0, &[Segment::Literal("v1")], false).unwrap_err();
         assert!(error.is_builder(), "{error:?}");
     }
 
