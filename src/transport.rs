@@ -269,12 +269,15 @@ impl Transport {
         !create || self.shared.retry.retries_create_after_ambiguous_failure()
     }
 
-    async fn execute(
+    /// Sends a request (see the module docs). Everything before the first attempt is done when
+    /// called; the future returned is the attempts alone, so that no async level around them
+    /// holds, and moves, another copy.
+    fn execute(
         &self,
         client: &reqwest::Client,
         mut request: Request,
         info: &OperationInfo,
-    ) -> reqwest::Result<Response> {
+    ) -> impl Future<Output = reqwest::Result<Response>> {
         let call = CALL.try_with(|call| *call).unwrap_or_default();
         let create = request.method() == Method::POST;
         // The transport's own timer, around sending and reading the whole answer: cheaper than
@@ -416,9 +419,9 @@ impl Transport {
         };
         // Without a subscriber that wants the span, polling through it would only cost.
         if span.is_disabled() {
-            attempts.await
+            futures::future::Either::Left(attempts)
         } else {
-            attempts.instrument(span).await
+            futures::future::Either::Right(attempts.instrument(span))
         }
     }
 
@@ -911,8 +914,14 @@ impl ClientHooks<Transport> for generated::Client {
         Ok(())
     }
 
-    async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
-        self.inner().execute(self.client(), request, info).await
+    // The transport's future itself, not one more async level around it: the generated code
+    // awaits it directly (a level would hold, and move, a copy of the whole future).
+    fn exec(
+        &self,
+        request: Request,
+        info: &OperationInfo,
+    ) -> impl Future<Output = reqwest::Result<Response>> {
+        self.inner().execute(self.client(), request, info)
     }
 }
 
