@@ -88,7 +88,8 @@ fn decode_through_transport(code: String) -> Result<String, String> {
              build.rs's rewrite to the new form"
         ));
     }
-    let mut code = urls_from_parsed_base(code.replace(FROM_RESPONSE, DECODE))?;
+    let code = urls_from_parsed_base(code.replace(FROM_RESPONSE, DECODE))?;
+    let mut code = headers_in_one_map(code)?;
     code.push_str(&json_only_at_200(&code));
     Ok(code)
 }
@@ -201,6 +202,150 @@ fn urls_from_parsed_base(code: String) -> Result<String, String> {
         ));
     }
     Ok(out)
+}
+
+/// How progenitor starts the headers of an operation that has any.
+const HEADER_MAP: &str = "let mut header_map = ::reqwest::header::HeaderMap::with_capacity(";
+
+/// Where progenitor builds the request, after the headers.
+const REQUEST: &str = "let mut request = self";
+
+/// An operation's headers go into one map, which becomes the request's: progenitor writes its
+/// `.header(name, value)` calls (`accept`) on the request builder and its other headers into
+/// `header_map`, which the builder's `.headers(header_map)` merges in, one entry at a time.
+/// Where that merge cannot change anything, the `.header` calls are appended to `header_map`
+/// first (the same order), and `crate::transport::set_headers` puts it in the built request
+/// (whose headers are still empty then): each header is hashed and stored once instead of twice.
+///
+/// That holds when the builder chain is `METHOD(url)`, `.header(…)` and `.query(…)` calls,
+/// `.headers(header_map)`, `.build()?`, and `header_map` gets only fixed names, none of them the
+/// name of a `.header` call; other operations (a JSON body sets its content type in between) keep
+/// progenitor's code. The build fails if no operation has that form any more.
+fn headers_in_one_map(code: String) -> Result<String, String> {
+    let mut out = String::with_capacity(code.len());
+    let mut rest = code.as_str();
+    let mut rewritten = 0;
+    while let Some(at) = rest.find(HEADER_MAP) {
+        out.push_str(&rest[..at]);
+        let operation = &rest[at..];
+        let end = operation
+            .find("let info = OperationInfo {")
+            .ok_or_else(|| format!("`{HEADER_MAP}` without an operation after it"))?;
+        match one_header_map(&operation[..end]) {
+            Some(code) => {
+                out.push_str(&code);
+                rewritten += 1;
+            }
+            None => out.push_str(&operation[..end]),
+        }
+        rest = &operation[end..];
+    }
+    out.push_str(rest);
+    if code.contains(HEADER_MAP) && rewritten == 0 {
+        return Err(format!(
+            "no operation builds its headers as `{HEADER_MAP}N); header_map.append(…); \
+             let mut request = self.client.METHOD(url).header(…).headers(header_map).build()?;` \
+             any more; update build.rs's rewrite to progenitor's new form"
+        ));
+    }
+    Ok(out)
+}
+
+/// The headers part of one operation (from [`HEADER_MAP`] to its `OperationInfo`), rewritten as
+/// [`headers_in_one_map`] describes, or `None` to keep it.
+fn one_header_map(code: &str) -> Option<String> {
+    let after = code.strip_prefix(HEADER_MAP)?;
+    let (capacity, after) = after.split_once("usize);")?;
+    let capacity: usize = capacity.trim().parse().ok()?;
+    let (appends, request) = after.split_once(REQUEST)?;
+    // Only `header_map.append(HeaderName::from_static("…"), …);` before the request.
+    let appends = appends
+        .trim()
+        .trim_end_matches("#[allow(unused_mut)]")
+        .trim();
+    let mut map_names = Vec::new();
+    let mut rest = appends;
+    while !rest.is_empty() {
+        let call = rest.strip_prefix("header_map")?.trim_start();
+        let call = call.strip_prefix(".append(")?;
+        let len = closing_paren(call)?;
+        let args = split_top_level(&call[..len]);
+        let name = args
+            .first()?
+            .strip_prefix("::reqwest::header::HeaderName::from_static(\"")?
+            .strip_suffix("\")")?;
+        map_names.push(name.to_ascii_lowercase());
+        rest = call[len + 1..].trim_start().strip_prefix(';')?.trim_start();
+    }
+    // The builder chain: `.client.METHOD(url)`, then `.name(args)` calls up to `.build()`.
+    let mut chain = request.trim_start().strip_prefix(".client")?.trim_start();
+    let mut calls: Vec<(&str, &str)> = Vec::new();
+    loop {
+        chain = chain.strip_prefix('.')?.trim_start();
+        let open = chain.find('(')?;
+        let name = chain[..open].trim();
+        if !name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric()) {
+            return None;
+        }
+        let len = closing_paren(&chain[open + 1..])?;
+        calls.push((name, &chain[open + 1..open + 1 + len]));
+        chain = chain[open + 1 + len + 1..].trim_start();
+        if name == "build" {
+            break;
+        }
+    }
+    let tail = chain.strip_prefix("?;")?;
+    if !tail.trim().is_empty() {
+        return None;
+    }
+    let [(method, url), middle @ .., (headers, map), (build, none)] = calls.as_slice() else {
+        return None;
+    };
+    let methods = ["get", "post", "put", "patch", "delete", "head"];
+    if !methods.contains(method)
+        || url.trim() != "url"
+        || *headers != "headers"
+        || map.trim() != "header_map"
+        || *build != "build"
+        || !none.trim().is_empty()
+    {
+        return None;
+    }
+    let mut moved = Vec::new();
+    let mut queries = Vec::new();
+    for (name, args) in middle {
+        match *name {
+            "header" => {
+                let pieces = split_top_level(args);
+                let [key, value] = pieces.as_slice() else {
+                    return None;
+                };
+                let lower = match key.as_str() {
+                    "::reqwest::header::ACCEPT" => "accept".to_owned(),
+                    _ => key
+                        .strip_prefix("::reqwest::header::HeaderName::from_static(\"")?
+                        .strip_suffix("\")")?
+                        .to_ascii_lowercase(),
+                };
+                if map_names.contains(&lower) {
+                    return None;
+                }
+                moved.push(format!("header_map.append({key}, {value});"));
+            }
+            "query" => queries.push(format!(".query({args})")),
+            _ => return None,
+        }
+    }
+    Some(format!(
+        "{HEADER_MAP}{}usize); {} {appends}\n        #[allow(unused_mut)]\n        \
+         let mut request = self.client.{method}(url){}.build()?;\n        \
+         crate::transport::set_headers(&mut request, header_map);\n        ",
+        // Room for what reqwest adds when sending (user agent, accept-encoding) without
+        // growing: at least the 6 entries a map that started empty grows to at once.
+        (capacity + moved.len()).max(6),
+        moved.join(" "),
+        queries.join(""),
+    ))
 }
 
 /// The length of the text up to the parenthesis that closes the one just opened.

@@ -76,6 +76,35 @@ impl Segment<'_> {
     }
 }
 
+/// Puts an operation's headers in its request, for the generated code (`build.rs` puts it in
+/// place of the request builder's `.headers(header_map)`): the same as that merge, which on a
+/// request without headers yet is the map itself.
+pub(crate) fn set_headers(request: &mut Request, headers: http::HeaderMap) {
+    let target = request.headers_mut();
+    if target.is_empty() {
+        *target = headers;
+        return;
+    }
+    // reqwest's merge: each name's values replace the request's.
+    let mut previous: Option<http::header::OccupiedEntry<'_, http::HeaderValue>> = None;
+    for (name, value) in headers {
+        match name {
+            Some(name) => match target.entry(name) {
+                http::header::Entry::Occupied(mut entry) => {
+                    entry.insert(value);
+                    previous = Some(entry);
+                }
+                http::header::Entry::Vacant(entry) => previous = Some(entry.insert_entry(value)),
+            },
+            None => {
+                if let Some(entry) = previous.as_mut() {
+                    entry.append(value);
+                }
+            }
+        }
+    }
+}
+
 /// An operation's URL, for the generated code (`build.rs` puts it in place of progenitor's
 /// `format!` of the base URL and the path): the URL reqwest would parse out of progenitor's text,
 /// without parsing it. `segments` is the whole path, which starts with the literal segments
@@ -1011,6 +1040,41 @@ mod tests {
                 built(client.raw(), &value),
                 progenitor_url(client.raw().baseurl(), &value)
             );
+        }
+    }
+
+    #[test]
+    fn headers_are_set_as_the_request_builder_merges_them() {
+        use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
+        let map = || {
+            let mut map = HeaderMap::new();
+            map.append(ACCEPT, HeaderValue::from_static("application/json"));
+            map.append("api-version", HeaderValue::from_static("2024-11-06"));
+            map.append("x-two", HeaderValue::from_static("a"));
+            map.append("x-two", HeaderValue::from_static("b"));
+            map
+        };
+        let http = reqwest::Client::new();
+        for before in [
+            vec![],
+            vec![(CONTENT_TYPE, "application/json")],
+            vec![(ACCEPT, "*/*"), (ACCEPT, "text/plain")],
+        ] {
+            let mut builder = http.get("http://127.0.0.1/");
+            for (name, value) in &before {
+                builder = builder.header(name, *value);
+            }
+            let merged = builder.try_clone().unwrap().headers(map()).build().unwrap();
+            let mut set = builder.build().unwrap();
+            set_headers(&mut set, map());
+            let pairs = |request: &Request| -> Vec<(String, String)> {
+                request
+                    .headers()
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_owned()))
+                    .collect()
+            };
+            assert_eq!(pairs(&set), pairs(&merged), "{before:?}");
         }
     }
 
