@@ -542,17 +542,24 @@ impl Transport {
     /// Hands an answer to the generated code, with its success body taken out of its envelope.
     ///
     /// A 200 answer to an operation that decodes JSON at 200 and nothing else is handed back as
-    /// it came, marked [`Deferred`]: [`decode_response`] unwraps it, in the same pass as the
-    /// typed decode, with the same outcome.
-    fn normalize(&self, response: Response, mut body: Bytes, info: &OperationInfo) -> Response {
+    /// it came, its body (read) marked [`Deferred`]: the generated code hands it to
+    /// [`decode_response`] and to nothing else, which unwraps it, in the same pass as the typed
+    /// decode, with the same outcome, and never shows its URL (which holds the token).
+    fn normalize(&self, mut response: Response, mut body: Bytes, info: &OperationInfo) -> Response {
         let mut status = response.status();
+        if status == StatusCode::OK && generated::json_only_at_200(info.operation_id) {
+            response.extensions_mut().insert(Deferred {
+                body,
+                transport: self.clone(),
+            });
+            return response;
+        }
         let version = response.version();
         let mut headers = {
             let mut response = response;
             std::mem::take(response.headers_mut())
         };
-        let deferred = status == StatusCode::OK && generated::json_only_at_200(info.operation_id);
-        if status.is_success() && !deferred {
+        if status.is_success() {
             match envelope::unwrap_success(&body) {
                 Success::Payload(_, payload) => {
                     body = payload;
@@ -572,11 +579,6 @@ impl Transport {
             .url(self.shared.base.clone());
         if let Some(slot) = builder.headers_mut() {
             *slot = headers;
-        }
-        if deferred && let Some(extensions) = builder.extensions_mut() {
-            // The body itself (a shared reference to the same buffer), so that
-            // `decode_response` need not read it back out of the response.
-            extensions.insert(Deferred(body.clone()));
         }
         Response::from(
             builder
@@ -819,7 +821,7 @@ where
 {
     let status = response.status();
     let mut headers = std::mem::take(response.headers_mut());
-    let Some(Deferred(body)) = response.extensions_mut().remove::<Deferred>() else {
+    let Some(Deferred { body, transport }) = response.extensions_mut().remove::<Deferred>() else {
         let body = buffered_body(&mut response)
             .await
             .map_err(progenitor_client::Error::ResponseBodyError)?;
@@ -845,7 +847,8 @@ where
             let mut builder = http::Response::builder()
                 .status(StatusCode::NO_CONTENT)
                 .version(response.version())
-                .url(response.url().clone());
+                // The base URL, as on every answer the hook rebuilds: not the request's.
+                .url(transport.shared.base.clone());
             if let Some(slot) = builder.headers_mut() {
                 *slot = headers;
             }
@@ -877,9 +880,13 @@ fn decode<T: serde::de::DeserializeOwned, E>(
     }
 }
 
-/// Marks a 200 answer whose envelope the hook left for [`decode_response`]: its whole body.
+/// Marks a 200 answer whose envelope the hook left for [`decode_response`]: its whole body, and
+/// the transport (whose base URL an answer made from it carries).
 #[derive(Clone)]
-struct Deferred(Bytes);
+struct Deferred {
+    body: Bytes,
+    transport: Transport,
+}
 
 /// The whole body: the buffer itself when it comes in one piece (as the `exec` hook hands it
 /// back), else the pieces joined.
