@@ -324,9 +324,7 @@ impl Transport {
             let mut retry = 0u32;
             let mut hops = 0u32;
             loop {
-                let attempt = request
-                    .try_clone()
-                    .expect("generated requests have buffered bodies");
+                let attempt = copy_request(&request);
                 // Bounds connections and buffered bodies: 1,000 waits polled in the same instant
                 // share a few dozen connections instead of opening 1,000.
                 let in_flight = &self.shared.in_flight;
@@ -586,6 +584,25 @@ impl Transport {
                 .expect("status and headers came from a valid response"),
         )
     }
+}
+
+/// A copy of a request to send, the original kept for a retry: what `Request::try_clone` makes.
+///
+/// A request without a body or a timeout of its own (the generated code's GETs and DELETEs) is
+/// copied here: method, URL, headers and version are all it has (a request made by reqwest's
+/// builder keeps nothing else but that timeout in its extensions), and reqwest's copy would also
+/// make an extension map for the timeout it does not have, then drop it for a copy of the
+/// original's (empty) one.
+fn copy_request(request: &Request) -> Request {
+    if request.body().is_some() || request.timeout().is_some() {
+        return request
+            .try_clone()
+            .expect("generated requests have buffered bodies");
+    }
+    let mut copy = Request::new(request.method().clone(), request.url().clone());
+    *copy.headers_mut() = request.headers().clone();
+    *copy.version_mut() = request.version();
+    copy
 }
 
 /// The headers of a payload taken out of its envelope: its own length, JSON.
@@ -1082,6 +1099,37 @@ mod tests {
                     .collect()
             };
             assert_eq!(pairs(&set), pairs(&merged), "{before:?}");
+        }
+    }
+
+    #[test]
+    fn requests_are_copied_as_reqwest_copies_them() {
+        let http = reqwest::Client::new();
+        let requests = [
+            http.get("http://127.0.0.1/v1/tasks/x?api_token=t")
+                .header("accept", "application/json")
+                .header("x-two", "a")
+                .header("x-two", "b")
+                .version(http::Version::HTTP_2)
+                .timeout(Duration::from_secs(7))
+                .build()
+                .unwrap(),
+            http.delete("http://127.0.0.1/").build().unwrap(),
+            http.post("http://127.0.0.1/v1/image_to_video")
+                .body("{}")
+                .build()
+                .unwrap(),
+        ];
+        for request in requests {
+            let (ours, theirs) = (copy_request(&request), request.try_clone().unwrap());
+            assert_eq!(format!("{ours:?}"), format!("{theirs:?}"));
+            assert_eq!(ours.headers(), theirs.headers());
+            assert_eq!(ours.version(), theirs.version());
+            assert_eq!(ours.timeout(), theirs.timeout());
+            assert_eq!(
+                ours.body().and_then(|b| b.as_bytes()),
+                theirs.body().and_then(|b| b.as_bytes())
+            );
         }
     }
 
