@@ -1,10 +1,14 @@
 //! Generates the LowCodeAPI runwayml client from `spec/openapi.json` with progenitor.
 //!
-//! The spec is prepared by `cargo xtask prepare`, and the hand-written layer lives in `src/`. One
-//! rewrite of the generated text, the same for every operation: JSON answers are decoded by
+//! The spec is prepared by `cargo xtask prepare`, and the hand-written layer lives in `src/`.
+//! Three rewrites of the generated text, each the same for every operation and checked (the build
+//! fails if progenitor's output stops matching): JSON answers are decoded by
 //! `crate::transport::decode_response` instead of progenitor's `ResponseValue::from_response`
-//! (see [`decode_through_transport`]). Output goes to `$OUT_DIR/codegen.rs` (the client) and
-//! `$OUT_DIR/codegen_httpmock.rs` (typed httpmock mocks, behind the `httpmock` feature).
+//! (see [`decode_through_transport`]); URLs are built by `crate::transport::operation_url` on the
+//! base URL parsed once instead of formatted as text to parse (see [`urls_from_parsed_base`]);
+//! the headers go into one map that becomes the request's (see [`headers_in_one_map`]). Output
+//! goes to `$OUT_DIR/codegen.rs` (the client) and `$OUT_DIR/codegen_httpmock.rs` (typed httpmock
+//! mocks, behind the `httpmock` feature).
 
 use std::path::Path;
 use std::{env, fs};

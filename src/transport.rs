@@ -1,6 +1,11 @@
 //! Cross-cutting behaviour of every request, in one place: progenitor's `ClientHooks`.
 //!
-//! - `pre`: the `api_token` query parameter (and the user agent, on a client passed in).
+//! - [`operation_url`] and [`set_headers`]: what the generated code builds its requests with
+//!   (`build.rs` puts them in place of progenitor's `format!` of the URL and the builder's header
+//!   merge): the URL on the base URL parsed once, with the `api_token` query parameter for
+//!   operations without query parameters of their own.
+//! - `pre`: the `api_token` query parameter for the others (and the user agent, on a client passed
+//!   in).
 //! - `exec`: per-request timeout, retries with backoff and `Retry-After` (see [`crate::retry`]),
 //!   redirects (same origin only, never for a create, at most [`MAX_REDIRECTS`]), a bound on every
 //!   response body (decoded), tracing with the token redacted, and envelope unwrapping, so the
