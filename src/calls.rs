@@ -74,6 +74,14 @@ macro_rules! call_setters {
 
 type CallFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
 
+/// The call's future on the heap, made in place: a future made first and then boxed is copied
+/// there (it takes a few KiB).
+#[inline(always)]
+fn boxed<F: Future>(make: impl FnOnce() -> F) -> Pin<Box<F>> {
+    let slot = Box::new_uninit();
+    Box::into_pin(Box::write(slot, make()))
+}
+
 /// One `get_task` call; made by [`Client::get_task`]. A future: `.await` it.
 ///
 /// ```no_run
@@ -111,7 +119,7 @@ impl<'a> Future for GetTask<'a> {
         let this = self.get_mut();
         let (client, id, overrides) = (this.client, this.id, this.overrides);
         this.running
-            .get_or_insert_with(|| Box::pin(client.get_task_with(id, overrides)))
+            .get_or_insert_with(|| boxed(|| client.get_task_with(id, overrides)))
             .as_mut()
             .poll(cx)
     }
@@ -163,7 +171,7 @@ impl<'a> Future for CancelTask<'a> {
         let this = self.get_mut();
         let (client, id, overrides) = (this.client, this.id, this.overrides);
         this.running
-            .get_or_insert_with(|| Box::pin(client.cancel_task_with(id, overrides)))
+            .get_or_insert_with(|| boxed(|| client.cancel_task_with(id, overrides)))
             .as_mut()
             .poll(cx)
     }
@@ -218,9 +226,8 @@ impl<'a> Future for CreateImageToVideo<'a> {
         if this.running.is_none()
             && let Some(request) = this.request.take()
         {
-            this.running = Some(Box::pin(
-                this.client.image_to_video_with(request, this.overrides),
-            ));
+            let (client, overrides) = (this.client, this.overrides);
+            this.running = Some(boxed(|| client.image_to_video_with(request, overrides)));
         }
         match &mut this.running {
             Some(running) => running.as_mut().poll(cx),

@@ -497,6 +497,7 @@ impl ClientBuilder {
         };
         let transport = Transport::new(crate::transport::Settings {
             token,
+            base_text: base_url.clone(),
             base_url: url::Url::parse(&base_url)
                 .map_err(|e| Error::config(format!("the base URL cannot be used: {e}")))?,
             retry: self.retry,
@@ -878,16 +879,29 @@ impl Client {
         F: Fn(UrlFormatState) -> Fut,
         Fut: Future<Output = RawResult<T>>,
     {
-        if crate::format::is_old_format_segment(id.as_str()) {
-            return self
-                .finish(operation, call(UrlFormatState::Old).await)
-                .await;
-        }
-        let memory = &self.raw.inner.shared.format;
-        let settled = memory.get();
+        let settled = if crate::format::is_old_format_segment(id.as_str()) {
+            UrlFormatState::Old
+        } else {
+            self.raw.inner.shared.format.get()
+        };
         if settled != UrlFormatState::Unsettled {
             return self.finish(operation, call(settled).await).await;
         }
+        // Once per client: boxed, so that the calls after it do not carry its state.
+        Box::pin(self.probe_format(operation, call)).await
+    }
+
+    /// [`Self::routed`] while the format is unsettled.
+    async fn probe_format<T, F, Fut>(
+        &self,
+        operation: &'static str,
+        call: F,
+    ) -> Result<ResponseValue<T>, Error>
+    where
+        F: Fn(UrlFormatState) -> Fut,
+        Fut: Future<Output = RawResult<T>>,
+    {
+        let memory = &self.raw.inner.shared.format;
         let _probe = self.raw.inner.shared.probe.lock().await;
         let settled = memory.get();
         if settled != UrlFormatState::Unsettled {

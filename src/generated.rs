@@ -50,8 +50,8 @@ mod codegen {
     include!(concat!(env!("OUT_DIR"), "/codegen.rs"));
 }
 
-pub(crate) use codegen::json_only_at_200;
 pub use codegen::{Client, types};
+pub(crate) use codegen::{PATH_PREFIXES, json_only_at_200, token_in_url};
 /// A raw call's answer: the decoded payload ([`ResponseValue::into_inner`]), status and headers.
 pub use progenitor_client::ResponseValue;
 

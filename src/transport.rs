@@ -1,6 +1,11 @@
 //! Cross-cutting behaviour of every request, in one place: progenitor's `ClientHooks`.
 //!
-//! - `pre`: the `api_token` query parameter (and the user agent, on a client passed in).
+//! - [`operation_url`] and [`set_headers`]: what the generated code builds its requests with
+//!   (`build.rs` puts them in place of progenitor's `format!` of the URL and the builder's header
+//!   merge): the URL on the base URL parsed once, with the `api_token` query parameter for
+//!   operations without query parameters of their own.
+//! - `pre`: the `api_token` query parameter for the others (and the user agent, on a client passed
+//!   in).
 //! - `exec`: per-request timeout, retries with backoff and `Retry-After` (see [`crate::retry`]),
 //!   redirects (same origin only, never for a create, at most [`MAX_REDIRECTS`]), a bound on every
 //!   response body (decoded), tracing with the token redacted, and envelope unwrapping, so the
@@ -43,6 +48,127 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 /// The most same-origin redirects followed for one request.
 pub const MAX_REDIRECTS: u32 = 5;
 
+/// The query parameter that carries the token.
+const TOKEN_PARAMETER: &str = "api_token";
+
+/// One segment of an operation's path (see [`operation_url`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Segment<'a> {
+    /// As the path template writes it: letters, digits, `-`, `_`, `.`, `~` (checked by build.rs).
+    Literal(&'static str),
+    /// A parameter's value, not yet encoded.
+    Param(&'a str),
+}
+
+impl Segment<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Segment::Literal(text) | Segment::Param(text) => text,
+        }
+    }
+
+    /// Whether pushing the segment onto a parsed URL gives what parsing progenitor's text
+    /// (`encode_path` of the value, after a `/`) gives. The two encode the same characters,
+    /// except that the parser reads `\\` as a slash, drops tabs and line breaks, and resolves
+    /// `.` and `..`, where pushing encodes, keeps or ignores them.
+    fn pushes_as_parsed(&self) -> bool {
+        let text = self.as_str();
+        text != "."
+            && text != ".."
+            && !text
+                .bytes()
+                .any(|b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r'))
+    }
+}
+
+/// Puts an operation's headers in its request, for the generated code (`build.rs` puts it in
+/// place of the request builder's `.headers(header_map)`): the same as that merge, which on a
+/// request without headers yet is the map itself.
+pub(crate) fn set_headers(request: &mut Request, headers: http::HeaderMap) {
+    let target = request.headers_mut();
+    if target.is_empty() {
+        *target = headers;
+        return;
+    }
+    // reqwest's merge: each name's values replace the request's.
+    let mut previous: Option<http::header::OccupiedEntry<'_, http::HeaderValue>> = None;
+    for (name, value) in headers {
+        match name {
+            Some(name) => match target.entry(name) {
+                http::header::Entry::Occupied(mut entry) => {
+                    entry.insert(value);
+                    previous = Some(entry);
+                }
+                http::header::Entry::Vacant(entry) => previous = Some(entry.insert_entry(value)),
+            },
+            None => {
+                if let Some(entry) = previous.as_mut() {
+                    entry.append(value);
+                }
+            }
+        }
+    }
+}
+
+/// An operation's URL, for the generated code (`build.rs` puts it in place of progenitor's
+/// `format!` of the base URL and the path): the URL reqwest would parse out of progenitor's text,
+/// without parsing it. `segments` is the whole path, which starts with the literal segments
+/// `generated::PATH_PREFIXES[prefix]`: the rest are pushed onto the base URL with those, which the
+/// transport made once; with `with_token`, that URL already carries the token (as the `pre` hook
+/// would append it).
+///
+/// Anything pushing could render differently (see [`Segment::pushes_as_parsed`]), or a
+/// generated client whose base URL is not the transport's, takes progenitor's text and reqwest's
+/// parse, errors included.
+pub(crate) fn operation_url(
+    client: &generated::Client,
+    prefix: usize,
+    segments: &[Segment<'_>],
+    with_token: bool,
+) -> reqwest::Result<Url> {
+    let shared = &client.inner().shared;
+    let literals = generated::PATH_PREFIXES.get(prefix).copied().unwrap_or(&[]);
+    if client.baseurl() == shared.base_text
+        && let Some([plain, tokened]) = shared.prefixes.get(prefix)
+        && segments.len() >= literals.len()
+        && let (start, rest) = segments.split_at(literals.len())
+        && start
+            .iter()
+            .map(Segment::as_str)
+            .eq(literals.iter().copied())
+        && rest.iter().all(Segment::pushes_as_parsed)
+    {
+        let mut url = if with_token { tokened } else { plain }.clone();
+        if rest.is_empty() {
+            return Ok(url);
+        }
+        let pushed = match url.path_segments_mut() {
+            Ok(mut path) => {
+                path.extend(rest.iter().map(Segment::as_str));
+                true
+            }
+            Err(()) => false,
+        };
+        if pushed {
+            return Ok(url);
+        }
+    }
+    let mut text = client.baseurl().to_owned();
+    for segment in segments {
+        text.push('/');
+        match segment {
+            Segment::Literal(literal) => text.push_str(literal),
+            Segment::Param(value) => text.push_str(&progenitor_client::encode_path(value)),
+        }
+    }
+    let mut url = client.client().get(text).build()?.url().clone();
+    if with_token {
+        url.query_pairs_mut()
+            .append_pair(TOKEN_PARAMETER, shared.token.expose_secret());
+    }
+    Ok(url)
+}
+
 /// State the generated client carries for the hooks; cheap to clone (one `Arc`).
 ///
 /// ```
@@ -70,6 +196,11 @@ pub(crate) struct Shared {
     /// The base URL: whose origin redirects must keep, and the URL the buffered responses handed
     /// to the generated code carry (never the request's, which holds the token).
     base: Url,
+    /// The base URL as the generated client has it (its `baseurl`), which `base` was parsed from.
+    base_text: String,
+    /// [`generated::PATH_PREFIXES`] pushed onto `base`, without the token and with it as the
+    /// query: what [`operation_url`] builds on.
+    prefixes: Box<[[Url; 2]]>,
     /// The `reqwest::Client` was passed in: its redirect policy and user agent are its own.
     foreign_client: bool,
 }
@@ -104,6 +235,8 @@ tokio::task_local! {
 /// How the transport is set up; see [`crate::ClientBuilder`].
 pub(crate) struct Settings {
     pub(crate) token: SecretString,
+    /// The generated client's `baseurl`, and the same parsed.
+    pub(crate) base_text: String,
     pub(crate) base_url: Url,
     pub(crate) retry: RetryPolicy,
     pub(crate) request_timeout: Duration,
@@ -116,6 +249,20 @@ pub(crate) struct Settings {
 impl Transport {
     pub(crate) fn new(settings: Settings) -> Self {
         warn_if_cleartext(&settings.base_url, settings.token.expose_secret());
+        let prefixes = generated::PATH_PREFIXES
+            .iter()
+            .map(|prefix| {
+                let mut url = settings.base_url.clone();
+                if let Ok(mut path) = url.path_segments_mut() {
+                    path.extend(prefix.iter());
+                }
+                let mut with_token = url.clone();
+                with_token
+                    .query_pairs_mut()
+                    .append_pair(TOKEN_PARAMETER, settings.token.expose_secret());
+                [url, with_token]
+            })
+            .collect();
         Self {
             shared: Arc::new(Shared {
                 token: settings.token,
@@ -126,6 +273,8 @@ impl Transport {
                 in_flight: tokio::sync::Semaphore::new(settings.max_concurrent_requests.max(1)),
                 max_response_bytes: settings.max_response_bytes,
                 base: settings.base_url,
+                base_text: settings.base_text,
+                prefixes,
                 foreign_client: settings.foreign_client,
             }),
         }
@@ -154,12 +303,15 @@ impl Transport {
         !create || self.shared.retry.retries_create_after_ambiguous_failure()
     }
 
-    async fn execute(
+    /// Sends a request (see the module docs). Everything before the first attempt is done when
+    /// called; the future returned is the attempts alone, so that no async level around them
+    /// holds, and moves, another copy.
+    fn execute(
         &self,
         client: &reqwest::Client,
         mut request: Request,
         info: &OperationInfo,
-    ) -> reqwest::Result<Response> {
+    ) -> impl Future<Output = reqwest::Result<Response>> {
         let call = CALL.try_with(|call| *call).unwrap_or_default();
         let create = request.method() == Method::POST;
         // The transport's own timer, around sending and reading the whole answer: cheaper than
@@ -177,9 +329,7 @@ impl Transport {
             let mut retry = 0u32;
             let mut hops = 0u32;
             loop {
-                let attempt = request
-                    .try_clone()
-                    .expect("generated requests have buffered bodies");
+                let attempt = copy_request(&request);
                 // Bounds connections and buffered bodies: 1,000 waits polled in the same instant
                 // share a few dozen connections instead of opening 1,000.
                 let in_flight = &self.shared.in_flight;
@@ -301,9 +451,9 @@ impl Transport {
         };
         // Without a subscriber that wants the span, polling through it would only cost.
         if span.is_disabled() {
-            attempts.await
+            futures::future::Either::Left(attempts)
         } else {
-            attempts.instrument(span).await
+            futures::future::Either::Right(attempts.instrument(span))
         }
     }
 
@@ -375,11 +525,11 @@ impl Transport {
             )));
         }
         // Same origin: the token may travel there, and must, if the Location dropped the query.
-        let has_token = target.query_pairs().any(|(key, _)| key == "api_token");
+        let has_token = target.query_pairs().any(|(key, _)| key == TOKEN_PARAMETER);
         if !has_token {
             target
                 .query_pairs_mut()
-                .append_pair("api_token", self.token());
+                .append_pair(TOKEN_PARAMETER, self.token());
         }
         Redirect::Follow(target)
     }
@@ -395,17 +545,24 @@ impl Transport {
     /// Hands an answer to the generated code, with its success body taken out of its envelope.
     ///
     /// A 200 answer to an operation that decodes JSON at 200 and nothing else is handed back as
-    /// it came, marked [`Deferred`]: [`decode_response`] unwraps it, in the same pass as the
-    /// typed decode, with the same outcome.
-    fn normalize(&self, response: Response, mut body: Bytes, info: &OperationInfo) -> Response {
+    /// it came, its body (read) marked [`Deferred`]: the generated code hands it to
+    /// [`decode_response`] and to nothing else, which unwraps it, in the same pass as the typed
+    /// decode, with the same outcome, and never shows its URL (which holds the token).
+    fn normalize(&self, mut response: Response, mut body: Bytes, info: &OperationInfo) -> Response {
         let mut status = response.status();
+        if status == StatusCode::OK && generated::json_only_at_200(info.operation_id) {
+            response.extensions_mut().insert(Deferred {
+                body,
+                transport: self.clone(),
+            });
+            return response;
+        }
         let version = response.version();
         let mut headers = {
             let mut response = response;
             std::mem::take(response.headers_mut())
         };
-        let deferred = status == StatusCode::OK && generated::json_only_at_200(info.operation_id);
-        if status.is_success() && !deferred {
+        if status.is_success() {
             match envelope::unwrap_success(&body) {
                 Success::Payload(_, payload) => {
                     body = payload;
@@ -426,17 +583,31 @@ impl Transport {
         if let Some(slot) = builder.headers_mut() {
             *slot = headers;
         }
-        if deferred && let Some(extensions) = builder.extensions_mut() {
-            // The body itself (a shared reference to the same buffer), so that
-            // `decode_response` need not read it back out of the response.
-            extensions.insert(Deferred(body.clone()));
-        }
         Response::from(
             builder
                 .body(body)
                 .expect("status and headers came from a valid response"),
         )
     }
+}
+
+/// A copy of a request to send, the original kept for a retry: what `Request::try_clone` makes.
+///
+/// A request without a body or a timeout of its own (the generated code's GETs and DELETEs) is
+/// copied here: method, URL, headers and version are all it has (a request made by reqwest's
+/// builder keeps nothing else but that timeout in its extensions), and reqwest's copy would also
+/// make an extension map for the timeout it does not have, then drop it for a copy of the
+/// original's (empty) one.
+fn copy_request(request: &Request) -> Request {
+    if request.body().is_some() || request.timeout().is_some() {
+        return request
+            .try_clone()
+            .expect("generated requests have buffered bodies");
+    }
+    let mut copy = Request::new(request.method().clone(), request.url().clone());
+    *copy.headers_mut() = request.headers().clone();
+    *copy.version_mut() = request.version();
+    copy
 }
 
 /// The headers of a payload taken out of its envelope: its own length, JSON.
@@ -672,7 +843,7 @@ where
 {
     let status = response.status();
     let mut headers = std::mem::take(response.headers_mut());
-    let Some(Deferred(body)) = response.extensions_mut().remove::<Deferred>() else {
+    let Some(Deferred { body, transport }) = response.extensions_mut().remove::<Deferred>() else {
         let body = buffered_body(&mut response)
             .await
             .map_err(progenitor_client::Error::ResponseBodyError)?;
@@ -698,7 +869,8 @@ where
             let mut builder = http::Response::builder()
                 .status(StatusCode::NO_CONTENT)
                 .version(response.version())
-                .url(response.url().clone());
+                // The base URL, as on every answer the hook rebuilds: not the request's.
+                .url(transport.shared.base.clone());
             if let Some(slot) = builder.headers_mut() {
                 *slot = headers;
             }
@@ -730,9 +902,13 @@ fn decode<T: serde::de::DeserializeOwned, E>(
     }
 }
 
-/// Marks a 200 answer whose envelope the hook left for [`decode_response`]: its whole body.
+/// Marks a 200 answer whose envelope the hook left for [`decode_response`]: its whole body, and
+/// the transport (whose base URL an answer made from it carries).
 #[derive(Clone)]
-struct Deferred(Bytes);
+struct Deferred {
+    body: Bytes,
+    transport: Transport,
+}
 
 /// The whole body: the buffer itself when it comes in one piece (as the `exec` hook hands it
 /// back), else the pieces joined.
@@ -774,14 +950,18 @@ impl ClientHooks<Transport> for generated::Client {
     async fn pre<E>(
         &self,
         request: &mut Request,
-        _info: &OperationInfo,
+        info: &OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
         let shared = &self.inner().shared;
-        // Appended to the serialized URL as it stands: nothing else is parsed again.
-        request
-            .url_mut()
-            .query_pairs_mut()
-            .append_pair("api_token", shared.token.expose_secret());
+        // An operation without query parameters of its own has it already (`operation_url`);
+        // otherwise it is appended to the serialized URL as it stands: nothing else is parsed
+        // again.
+        if !generated::token_in_url(info.operation_id) {
+            request
+                .url_mut()
+                .query_pairs_mut()
+                .append_pair(TOKEN_PARAMETER, shared.token.expose_secret());
+        }
         // A client built here sends it as a default header already.
         if shared.foreign_client {
             request.headers_mut().insert(
@@ -792,14 +972,196 @@ impl ClientHooks<Transport> for generated::Client {
         Ok(())
     }
 
-    async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
-        self.inner().execute(self.client(), request, info).await
+    // The transport's future itself, not one more async level around it: the generated code
+    // awaits it directly (a level would hold, and move, a copy of the whole future).
+    fn exec(
+        &self,
+        request: Request,
+        info: &OperationInfo,
+    ) -> impl Future<Output = reqwest::Result<Response>> {
+        self.inner().execute(self.client(), request, info)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What progenitor's generated code sends: its text (`encode_path` of the value), parsed by
+    /// reqwest, and the token appended by the `pre` hook.
+    fn progenitor_url(baseurl: &str, value: &str) -> Url {
+        let mut url = Url::parse(&format!(
+            "{baseurl}/v1/tasks/{}",
+            progenitor_client::encode_path(value)
+        ))
+        .unwrap();
+        url.query_pairs_mut().append_pair("api_token", "at_t/k+n&");
+        url
+    }
+
+    fn client(base: &str) -> crate::Client {
+        crate::Client::builder()
+            .api_token("at_t/k+n&")
+            .base_url(base)
+            .build()
+            .unwrap()
+    }
+
+    fn built(raw: &generated::Client, value: &str) -> Url {
+        let segments = [
+            Segment::Literal("v1"),
+            Segment::Literal("tasks"),
+            Segment::Param(value),
+        ];
+        let prefix = generated::PATH_PREFIXES
+            .iter()
+            .position(|p| *p == ["v1", "tasks"])
+            .unwrap();
+        operation_url(raw, prefix, &segments, true).unwrap()
+    }
+
+    const AWKWARD: &[&str] = &[
+        "17f20503-6c24-4c16-946b-35dbbce2af2f",
+        "",
+        ".",
+        "..",
+        "...",
+        "%2e",
+        "%2e%2E",
+        ".%2e",
+        "a/b",
+        "a%2Fb",
+        "a\\b",
+        "a\tb\nc\r",
+        "a b?c#d",
+        "{x}`<>\"'",
+        "ü€😀",
+        "\u{0}\u{1f}\u{7f}",
+        "id",
+        "~-_.!$&'()*+,;=:@",
+    ];
+
+    #[test]
+    fn operation_urls_are_what_progenitor_s_text_parses_to() {
+        for base in [
+            "http://127.0.0.1:8080/runwayml",
+            "https://api.lowcodeapi.com/runwayml/",
+            "http://example.com",
+            "https://example.com:443/a%20b/c d/",
+        ] {
+            let client = client(base);
+            let raw = client.raw();
+            for value in AWKWARD {
+                assert_eq!(
+                    built(raw, value),
+                    progenitor_url(raw.baseurl(), value),
+                    "{base} {value:?}"
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_value_makes_progenitor_s_url(value in "(?s)(.|[\\\\./%]){0,16}") {
+            let client = client("http://127.0.0.1:8080/runwayml");
+            proptest::prop_assert_eq!(
+                built(client.raw(), &value),
+                progenitor_url(client.raw().baseurl(), &value)
+            );
+        }
+    }
+
+    #[test]
+    fn headers_are_set_as_the_request_builder_merges_them() {
+        use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
+        let map = || {
+            let mut map = HeaderMap::new();
+            map.append(ACCEPT, HeaderValue::from_static("application/json"));
+            map.append("api-version", HeaderValue::from_static("2024-11-06"));
+            map.append("x-two", HeaderValue::from_static("a"));
+            map.append("x-two", HeaderValue::from_static("b"));
+            map
+        };
+        let http = reqwest::Client::new();
+        for before in [
+            vec![],
+            vec![(CONTENT_TYPE, "application/json")],
+            vec![(ACCEPT, "*/*"), (ACCEPT, "text/plain")],
+        ] {
+            let mut builder = http.get("http://127.0.0.1/");
+            for (name, value) in &before {
+                builder = builder.header(name, *value);
+            }
+            let merged = builder.try_clone().unwrap().headers(map()).build().unwrap();
+            let mut set = builder.build().unwrap();
+            set_headers(&mut set, map());
+            let pairs = |request: &Request| -> Vec<(String, String)> {
+                request
+                    .headers()
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_owned()))
+                    .collect()
+            };
+            assert_eq!(pairs(&set), pairs(&merged), "{before:?}");
+        }
+    }
+
+    #[test]
+    fn requests_are_copied_as_reqwest_copies_them() {
+        let http = reqwest::Client::new();
+        let requests = [
+            http.get("http://127.0.0.1/v1/tasks/x?api_token=t")
+                .header("accept", "application/json")
+                .header("x-two", "a")
+                .header("x-two", "b")
+                .version(http::Version::HTTP_2)
+                .timeout(Duration::from_secs(7))
+                .build()
+                .unwrap(),
+            http.delete("http://127.0.0.1/").build().unwrap(),
+            http.post("http://127.0.0.1/v1/image_to_video")
+                .body("{}")
+                .build()
+                .unwrap(),
+        ];
+        for request in requests {
+            let (ours, theirs) = (copy_request(&request), request.try_clone().unwrap());
+            assert_eq!(format!("{ours:?}"), format!("{theirs:?}"));
+            assert_eq!(ours.headers(), theirs.headers());
+            assert_eq!(ours.version(), theirs.version());
+            assert_eq!(ours.timeout(), theirs.timeout());
+            assert_eq!(
+                ours.body().and_then(|b| b.as_bytes()),
+                theirs.body().and_then(|b| b.as_bytes())
+            );
+        }
+    }
+
+    #[test]
+    fn a_generated_client_on_another_base_url_gets_its_own() {
+        let client = client("http://127.0.0.1:8080/runwayml");
+        let raw = generated::Client::new_with_client(
+            "http://127.0.0.1:9090/other",
+            reqwest::Client::new(),
+            client.raw().inner().clone(),
+        );
+        for value in AWKWARD {
+            assert_eq!(
+                built(&raw, value),
+                progenitor_url("http://127.0.0.1:9090/other", value),
+                "{value:?}"
+            );
+        }
+        // An invalid base URL fails as reqwest fails to parse progenitor's text.
+        let raw = generated::Client::new_with_client(
+            "not a url",
+            reqwest::Client::new(),
+            client.raw().inner().clone(),
+        );
+        let error = operation_url(&raw, 0, &[Segment::Literal("v1")], false).unwrap_err();
+        assert!(error.is_builder(), "{error:?}");
+    }
 
     #[test]
     fn origins_compare_scheme_host_and_port() {

@@ -397,3 +397,36 @@ fn config_errors_for_bad_urls_do_not_echo_the_token() {
         assert_clean(&error);
     }
 }
+
+/// A 200 answer whose envelope holds nothing, on an operation that expects a payload: the raw
+/// call's unexpected response carries the base URL, not the request's (which holds the token).
+#[tokio::test]
+async fn an_empty_envelope_s_unexpected_response_does_not_carry_the_token() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            Route::GetNew.when(when);
+            json(then, 200, &json!({"data": null}));
+        })
+        .await;
+    let client = builder(server.base_url())
+        .url_format(UrlFormat::New)
+        .build()
+        .expect("client");
+
+    let (raw, trace) = traced(client.raw().get_task(TASK)).await;
+    let Err(lowcodeapi_runwayml::generated::RawError::UnexpectedResponse(response)) = raw else {
+        panic!("expected an unexpected response, got {raw:?}");
+    };
+    assert_eq!(response.status().as_u16(), 204);
+    assert_eq!(
+        response.url().as_str().trim_end_matches('/'),
+        client.base_url()
+    );
+    assert_no_token("response", &format!("{response:?}"));
+    assert_no_token("trace", &trace);
+
+    let (task, trace) = traced(client.get_task(&task_id())).await;
+    let error = task.expect_err("no task in an empty envelope");
+    check("empty envelope", &error, &trace);
+}
