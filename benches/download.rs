@@ -21,7 +21,7 @@
 //! (the same job by hand: the file and its hash).
 //!
 //! Run with `cargo bench --bench download` (`-- --quick`: 32 MiB and 100 MB files, 2 rounds;
-//! `-- --hash-only`: SHA-256 alone).
+//! `-- --rounds N`: N rounds; `-- --hash-only`: SHA-256 alone).
 
 mod common;
 
@@ -66,6 +66,7 @@ fn main() {
     } else {
         (256 * MIB, 500_000_000, 7)
     };
+    let rounds = common::arg_value("--rounds").unwrap_or(rounds);
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-download");
     std::fs::create_dir_all(&dir).expect("create the scratch directory");
     let runtime = tokio::runtime::Builder::new_multi_thread()
