@@ -161,6 +161,78 @@ async fn a_store_from_a_newer_version_or_not_a_database_is_refused_clearly() {
     assert!(matches!(err, Error::UnsupportedUrl(_)), "{err}");
 }
 
+/// A store written by the first release (schema version 1, jobs queued in it) is upgraded in
+/// place when this version opens it, and its jobs then run as any other.
+#[tokio::test]
+async fn a_version_1_store_with_jobs_in_it_is_upgraded_on_open_and_its_jobs_run() {
+    let dir = tempfile::tempdir().unwrap();
+    for (kind, url) in common::stores(dir.path(), "upgrade").await {
+        let sim = common::simulator(1000.0, 10.0).await;
+        let out = dir.path().join(format!("upgrade-{kind}"));
+        let jobs = Jobs::open(&url).await.unwrap();
+        let mut ids = Vec::new();
+        for n in 0..3 {
+            ids.push(
+                jobs.submit(common::request(n), Destination::directory(&out))
+                    .await
+                    .unwrap(),
+            );
+        }
+        jobs.close().await;
+        // Back to what version 1 left: no record of migration 2, nothing it made.
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+        sqlx::query("DELETE FROM runway_jobs_schema WHERE version >= 2")
+            .execute(&pool)
+            .await
+            .unwrap();
+        if kind == "postgres" {
+            sqlx::raw_sql("DROP FUNCTION runway_jobs_claim")
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+        let version: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM runway_jobs_schema")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert_eq!(version, Some(1), "{kind}");
+        let jobs = open(&url, &sim).await;
+        let version: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM runway_jobs_schema")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert_eq!(
+            version,
+            Some(lowcodeapi_runwayml_jobs::SCHEMA_VERSION),
+            "{kind}: upgraded on open"
+        );
+        pool.close().await;
+        assert_eq!(
+            jobs.counts().await.unwrap(),
+            [(JobState::Queued, 3)],
+            "{kind}"
+        );
+        jobs.run_until_settled(2).await.unwrap();
+        for id in ids {
+            let status = jobs.status(id).await.unwrap();
+            assert_eq!(status.state, JobState::Succeeded, "{kind}: {status:?}");
+        }
+        assert_eq!(sim.accepted_creates(), 3, "{kind}");
+        // Opening again changes nothing.
+        jobs.close().await;
+        let again = Jobs::open(&url).await.unwrap();
+        assert_eq!(
+            again.counts().await.unwrap(),
+            [(JobState::Succeeded, 3)],
+            "{kind}"
+        );
+        again.close().await;
+    }
+}
+
 #[tokio::test]
 async fn a_create_whose_answer_is_lost_is_ambiguous_and_never_sent_again_until_resubmitted() {
     let dir = tempfile::tempdir().unwrap();
