@@ -92,9 +92,22 @@ pub async fn save(
     let bar = bar(!json && std::io::stderr().is_terminal());
     let mut download = client.download(id).overwrite(args.overwrite);
     if let Some(bar) = bar.clone() {
+        // A spinner until the storage host answers (it may take a while to start: Runway's and
+        // the simulator's hosts make the file on the first request), then the bytes.
+        let counting = std::sync::atomic::AtomicBool::new(false);
         download = download.on_progress(move |p| {
-            if let Some(total) = p.total {
-                bar.set_length(total);
+            match p.total {
+                Some(total) if bar.length() != Some(total) => {
+                    bar.set_length(total);
+                    bar.set_style(style(WITH_TOTAL));
+                    counting.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+                None if p.bytes > 0
+                    && !counting.swap(true, std::sync::atomic::Ordering::Relaxed) =>
+                {
+                    bar.set_style(style(WITHOUT_TOTAL));
+                }
+                _ => {}
             }
             bar.set_position(p.bytes);
         });
@@ -111,13 +124,22 @@ fn bar(enabled: bool) -> Option<ProgressBar> {
         return None;
     }
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} saving    [{bar:30}] {bytes}/{total_bytes}  {bytes_per_sec}",
-    ) {
-        bar.set_style(style.progress_chars("=> "));
-    }
+    bar.set_style(style(WAITING));
     bar.enable_steady_tick(Duration::from_millis(120));
     Some(bar)
+}
+
+/// Before the storage host's first byte.
+const WAITING: &str = "{spinner} saving    waiting for the storage host  {elapsed}";
+/// Once the size is known.
+const WITH_TOTAL: &str = "{spinner} saving    [{bar:30}] {bytes}/{total_bytes}  {bytes_per_sec}";
+/// Bytes arriving, size not announced.
+const WITHOUT_TOTAL: &str = "{spinner} saving    {bytes}  {bytes_per_sec}";
+
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_spinner())
+        .progress_chars("=> ")
 }
 
 /// How to open a saved video, for the closing hint.
@@ -176,6 +198,21 @@ fn human_size(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The bar's three looks are valid templates (a broken one would fall back to a bare spinner)
+    /// and say what the user needs: waiting, or how much arrived.
+    #[test]
+    fn the_download_bar_waits_then_counts() {
+        for (template, shows) in [
+            (WAITING, "waiting for the storage host"),
+            (WITH_TOTAL, "{total_bytes}"),
+            (WITHOUT_TOTAL, "{bytes}"),
+        ] {
+            assert!(ProgressStyle::with_template(template).is_ok(), "{template}");
+            assert!(template.contains(shows), "{template}");
+        }
+        assert!(!WAITING.contains("bytes"), "no 0 B/0 B before the first byte");
+    }
 
     #[test]
     fn sizes_read_like_people_write_them() {
