@@ -352,8 +352,9 @@ fn one_header_map(code: &str) -> Option<String> {
     ))
 }
 
-/// The length of the text up to the parenthesis that closes the one just opened.
-fn closing_paren(text: &str) -> Option<usize> {
+/// Walks Rust code outside its string literals: `visit(index, char, depth)` for each character,
+/// `depth` being how many brackets are open before it. Stops early when `visit` returns `false`.
+fn scan_code(text: &str, mut visit: impl FnMut(usize, char, usize) -> bool) {
     let mut depth = 0usize;
     let mut in_string = false;
     let mut escaped = false;
@@ -367,15 +368,28 @@ fn closing_paren(text: &str) -> Option<usize> {
             }
             continue;
         }
+        if !visit(i, c, depth) {
+            return;
+        }
         match c {
             '"' => in_string = true,
             '(' | '[' | '{' => depth += 1,
-            ')' | ']' | '}' if depth > 0 => depth -= 1,
-            ')' => return Some(i),
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
             _ => {}
         }
     }
-    None
+}
+
+/// The length of the text up to the parenthesis that closes the one just opened.
+fn closing_paren(text: &str) -> Option<usize> {
+    let mut found = None;
+    scan_code(text, |i, c, depth| {
+        if c == ')' && depth == 0 {
+            found = Some(i);
+        }
+        found.is_none()
+    });
+    found
 }
 
 /// The arguments of progenitor's `format!` as `crate::transport::Segment`s: `Some` for a template
@@ -464,30 +478,13 @@ fn plain_segment(segment: &str) -> bool {
 fn split_top_level(args: &str) -> Vec<String> {
     let mut pieces = Vec::new();
     let mut start = 0;
-    let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    for (i, c) in args.char_indices() {
-        if in_string {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' => in_string = false,
-                _ => {}
-            }
-            continue;
+    scan_code(args, |i, c, depth| {
+        if c == ',' && depth == 0 {
+            pieces.push(&args[start..i]);
+            start = i + 1;
         }
-        match c {
-            '"' => in_string = true,
-            '(' | '[' | '{' => depth += 1,
-            ')' | ']' | '}' => depth = depth.saturating_sub(1),
-            ',' if depth == 0 => {
-                pieces.push(&args[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
+        true
+    });
     pieces.push(&args[start..]);
     pieces
         .into_iter()
