@@ -211,7 +211,10 @@ mod tests {
             assert!(ProgressStyle::with_template(template).is_ok(), "{template}");
             assert!(template.contains(shows), "{template}");
         }
-        assert!(!WAITING.contains("bytes"), "no 0 B/0 B before the first byte");
+        assert!(
+            !WAITING.contains("bytes"),
+            "no 0 B/0 B before the first byte"
+        );
     }
 
     #[test]
