@@ -23,6 +23,12 @@
 //! - **Expired links heal themselves.** A link whose `_jwt` says it has expired, or a `401`/`403`
 //!   from the storage host, makes the download fetch the task again for fresh links and carry on
 //!   where it was. A task that is gone is [`Error::TaskGone`], naming it.
+//! - **Hashed and flushed off the async threads.** Every byte saved is hashed
+//!   ([`SavedOutput::sha256`]); the hashing and a file's writes run on the runtime's blocking pool
+//!   (a thread each per download in progress, plus one that starts the flush to disk as a large
+//!   file grows), handed the received chunks without copying them. Receiving, hashing and
+//!   writing overlap, the final `fsync` waits for the last few MiB only, and a download holds a
+//!   few MiB of memory at most whatever the video's size.
 //! - **Links stay secret.** The storage host gets a plain request (no LowCodeAPI token, not in the
 //!   query, not in a header). Links never appear in logs, `Debug` output or errors with their
 //!   query: only the host and path are shown.
