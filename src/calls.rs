@@ -82,109 +82,80 @@ fn boxed<F: Future>(make: impl FnOnce() -> F) -> Pin<Box<F>> {
     Box::into_pin(Box::write(slot, make()))
 }
 
-/// One `get_task` call; made by [`Client::get_task`]. A future: `.await` it.
-///
-/// ```no_run
-/// # async fn demo(client: lowcodeapi_runwayml::Client, id: lowcodeapi_runwayml::TaskId) -> Result<(), lowcodeapi_runwayml::Error> {
-/// use std::time::Duration;
-/// let task = client.get_task(&id).timeout(Duration::from_secs(5)).await?;
-/// println!("{}", task.status);
-/// # Ok(()) }
-/// ```
-#[must_use = "a call does nothing until awaited"]
-pub struct GetTask<'a> {
-    client: &'a Client,
-    id: &'a TaskId,
-    overrides: CallOverrides,
-    running: Option<CallFuture<'a, Task>>,
-}
-
-impl<'a> GetTask<'a> {
-    pub(crate) fn new(client: &'a Client, id: &'a TaskId) -> Self {
-        Self {
-            client,
-            id,
-            overrides: CallOverrides::default(),
-            running: None,
+/// A call on one task id: the struct, its `Future` (starting `Client::$start` on first poll)
+/// and its `Debug`.
+macro_rules! task_id_call {
+    ($(#[$doc:meta])* $name:ident -> $output:ty, $start:ident) => {
+        $(#[$doc])*
+        #[must_use = "a call does nothing until awaited"]
+        pub struct $name<'a> {
+            client: &'a Client,
+            id: &'a TaskId,
+            overrides: CallOverrides,
+            running: Option<CallFuture<'a, $output>>,
         }
-    }
 
-    call_setters!();
-}
+        impl<'a> $name<'a> {
+            pub(crate) fn new(client: &'a Client, id: &'a TaskId) -> Self {
+                Self {
+                    client,
+                    id,
+                    overrides: CallOverrides::default(),
+                    running: None,
+                }
+            }
 
-impl<'a> Future for GetTask<'a> {
-    type Output = Result<Task, Error>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        let (client, id, overrides) = (this.client, this.id, this.overrides);
-        this.running
-            .get_or_insert_with(|| boxed(|| client.get_task_with(id, overrides)))
-            .as_mut()
-            .poll(cx)
-    }
-}
-
-impl fmt::Debug for GetTask<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GetTask")
-            .field("id", self.id)
-            .field("overrides", &self.overrides)
-            .field("started", &self.running.is_some())
-            .finish()
-    }
-}
-
-/// One `cancel_task` call; made by [`Client::cancel_task`]. `.await` it.
-///
-/// ```no_run
-/// # async fn demo(client: lowcodeapi_runwayml::Client, id: lowcodeapi_runwayml::TaskId) -> Result<(), lowcodeapi_runwayml::Error> {
-/// use std::time::Duration;
-/// client.cancel_task(&id).timeout(Duration::from_secs(30)).await?;
-/// # Ok(()) }
-/// ```
-#[must_use = "a call does nothing until awaited"]
-pub struct CancelTask<'a> {
-    client: &'a Client,
-    id: &'a TaskId,
-    overrides: CallOverrides,
-    running: Option<CallFuture<'a, CancelOutcome>>,
-}
-
-impl<'a> CancelTask<'a> {
-    pub(crate) fn new(client: &'a Client, id: &'a TaskId) -> Self {
-        Self {
-            client,
-            id,
-            overrides: CallOverrides::default(),
-            running: None,
+            call_setters!();
         }
-    }
 
-    call_setters!();
+        impl<'a> Future for $name<'a> {
+            type Output = Result<$output, Error>;
+
+            fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+                let this = self.get_mut();
+                let (client, id, overrides) = (this.client, this.id, this.overrides);
+                this.running
+                    .get_or_insert_with(|| boxed(|| client.$start(id, overrides)))
+                    .as_mut()
+                    .poll(cx)
+            }
+        }
+
+        impl fmt::Debug for $name<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($name))
+                    .field("id", self.id)
+                    .field("overrides", &self.overrides)
+                    .field("started", &self.running.is_some())
+                    .finish()
+            }
+        }
+    };
 }
 
-impl<'a> Future for CancelTask<'a> {
-    type Output = Result<CancelOutcome, Error>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        let (client, id, overrides) = (this.client, this.id, this.overrides);
-        this.running
-            .get_or_insert_with(|| boxed(|| client.cancel_task_with(id, overrides)))
-            .as_mut()
-            .poll(cx)
-    }
+task_id_call! {
+    /// One `get_task` call; made by [`Client::get_task`]. A future: `.await` it.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: lowcodeapi_runwayml::Client, id: lowcodeapi_runwayml::TaskId) -> Result<(), lowcodeapi_runwayml::Error> {
+    /// use std::time::Duration;
+    /// let task = client.get_task(&id).timeout(Duration::from_secs(5)).await?;
+    /// println!("{}", task.status);
+    /// # Ok(()) }
+    /// ```
+    GetTask -> Task, get_task_with
 }
 
-impl fmt::Debug for CancelTask<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CancelTask")
-            .field("id", self.id)
-            .field("overrides", &self.overrides)
-            .field("started", &self.running.is_some())
-            .finish()
-    }
+task_id_call! {
+    /// One `cancel_task` call; made by [`Client::cancel_task`]. `.await` it.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: lowcodeapi_runwayml::Client, id: lowcodeapi_runwayml::TaskId) -> Result<(), lowcodeapi_runwayml::Error> {
+    /// use std::time::Duration;
+    /// client.cancel_task(&id).timeout(Duration::from_secs(30)).await?;
+    /// # Ok(()) }
+    /// ```
+    CancelTask -> CancelOutcome, cancel_task_with
 }
 
 /// One `image_to_video` call; made by [`Client::image_to_video`]. `.await` it.

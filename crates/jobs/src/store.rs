@@ -747,6 +747,25 @@ impl Store {
     }
 
     /// Moves an owned job on. Each `fields` entry is set from a text value.
+    /// Marks a job failed, from `from` (fenced by its owner like [`advance`](Store::advance)),
+    /// with the error and Runway's failure code if there is one.
+    pub(crate) async fn fail(
+        &self,
+        id: JobId,
+        owner: &str,
+        from: JobState,
+        error: &str,
+        failure_code: Option<&str>,
+    ) -> Result<bool, Error> {
+        let change = Change {
+            error: Some(error),
+            failure_code,
+            ..Change::default()
+        };
+        self.advance(id, owner, &[from], JobState::Failed, change)
+            .await
+    }
+
     pub(crate) async fn advance(
         &self,
         id: JobId,

@@ -251,17 +251,7 @@ async fn follow(
                     .unwrap_or_else(|| "the task failed".into());
                 let code = task.failure_code.as_ref().map(|c| c.as_str().to_string());
                 store
-                    .advance(
-                        id,
-                        owner,
-                        &[JobState::Waiting],
-                        JobState::Failed,
-                        Change {
-                            error: Some(&error),
-                            failure_code: code.as_deref(),
-                            ..Change::default()
-                        },
-                    )
+                    .fail(id, owner, JobState::Waiting, &error, code.as_deref())
                     .await?;
                 return Ok(());
             }
@@ -272,16 +262,7 @@ async fn follow(
                 } else {
                     let error = e.to_string();
                     store
-                        .advance(
-                            id,
-                            owner,
-                            &[JobState::Waiting],
-                            JobState::Failed,
-                            Change {
-                                error: Some(&error),
-                                ..Change::default()
-                            },
-                        )
+                        .fail(id, owner, JobState::Waiting, &error, None)
                         .await?;
                 }
                 return Ok(());
@@ -298,16 +279,7 @@ async fn follow(
             Err(e) if e.is_not_found() => {
                 let error = format!("the outputs are gone: {e}");
                 store
-                    .advance(
-                        id,
-                        owner,
-                        &[JobState::Downloading],
-                        JobState::Failed,
-                        Change {
-                            error: Some(&error),
-                            ..Change::default()
-                        },
-                    )
+                    .fail(id, owner, JobState::Downloading, &error, None)
                     .await?;
                 return Ok(());
             }
@@ -360,16 +332,7 @@ async fn download(
         }
         Some(Err(e)) => {
             store
-                .advance(
-                    id,
-                    owner,
-                    &[JobState::Downloading],
-                    JobState::Failed,
-                    Change {
-                        error: Some(&e.message),
-                        ..Change::default()
-                    },
-                )
+                .fail(id, owner, JobState::Downloading, &e.message, None)
                 .await?;
             Ok(())
         }
